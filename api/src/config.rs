@@ -1,0 +1,113 @@
+//! One typed configuration, read from the environment and matching CLI flags.
+//!
+//! Every knob of the service lives here so that `serve`, `migrate` and the tests agree on
+//! defaults. Nothing here performs IO.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use clap::Args;
+
+/// Where the data lives and how the connection pool behaves.
+#[derive(Debug, Clone, Args)]
+pub struct DbConfig {
+    /// Database URL: `sqlite://FILE?mode=rwc` (embedded, default) or `postgres://…`.
+    #[arg(
+        long,
+        env = "WEKPI_DATABASE_URL",
+        default_value = "sqlite://wekpi.db?mode=rwc"
+    )]
+    pub database_url: String,
+
+    /// Largest number of pooled database connections.
+    #[arg(long, env = "WEKPI_DB_MAX_CONNECTIONS", default_value_t = 10)]
+    pub db_max_connections: u32,
+
+    /// Longest time one SQL statement may run before the database cancels it (PostgreSQL).
+    #[arg(long, env = "WEKPI_STATEMENT_TIMEOUT_SECS", default_value_t = 20)]
+    pub statement_timeout_secs: u64,
+
+    /// Do not apply pending migrations at start-up.
+    #[arg(long, env = "WEKPI_NO_MIGRATE", default_value_t = false)]
+    pub no_migrate: bool,
+}
+
+/// Limits that protect the server from expensive or hostile requests.
+#[derive(Debug, Clone, Args)]
+pub struct Limits {
+    /// Deepest allowed selection nesting of a GraphQL query.
+    #[arg(long, env = "WEKPI_MAX_DEPTH", default_value_t = 12)]
+    pub max_depth: usize,
+
+    /// Largest allowed complexity score of a GraphQL query.
+    #[arg(long, env = "WEKPI_MAX_COMPLEXITY", default_value_t = 20_000)]
+    pub max_complexity: usize,
+
+    /// Largest accepted request body, in bytes.
+    #[arg(long, env = "WEKPI_BODY_LIMIT_BYTES", default_value_t = 32 * 1024 * 1024)]
+    pub body_limit_bytes: usize,
+
+    /// Longest time one request may take before it is answered with `TIMEOUT`.
+    #[arg(long, env = "WEKPI_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
+    pub request_timeout_secs: u64,
+}
+
+/// Everything `wekpi serve` needs.
+#[derive(Debug, Clone, Args)]
+pub struct Config {
+    #[command(flatten)]
+    pub db: DbConfig,
+
+    #[command(flatten)]
+    pub limits: Limits,
+
+    /// Address to listen on.
+    #[arg(long, env = "WEKPI_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: SocketAddr,
+
+    /// Log format: `pretty` or `json`.
+    #[arg(long, env = "WEKPI_LOG_FORMAT", default_value = "pretty")]
+    pub log_format: String,
+}
+
+impl Limits {
+    /// The request deadline as a [`Duration`].
+    pub fn request_timeout(&self) -> Duration {
+        Duration::from_secs(self.request_timeout_secs)
+    }
+}
+
+impl DbConfig {
+    /// The statement timeout as a [`Duration`].
+    pub fn statement_timeout(&self) -> Duration {
+        Duration::from_secs(self.statement_timeout_secs)
+    }
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_depth: 12,
+            max_complexity: 20_000,
+            body_limit_bytes: 32 * 1024 * 1024,
+            request_timeout_secs: 30,
+        }
+    }
+}
+
+impl Config {
+    /// The configuration tests use: the given database, default limits, an ephemeral port.
+    pub fn for_tests(database_url: impl Into<String>) -> Self {
+        Self {
+            db: DbConfig {
+                database_url: database_url.into(),
+                db_max_connections: 5,
+                statement_timeout_secs: 20,
+                no_migrate: false,
+            },
+            limits: Limits::default(),
+            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            log_format: "pretty".into(),
+        }
+    }
+}

@@ -1,0 +1,62 @@
+//! The GraphQL adapter: schema assembly, HTTP handlers, object and input types, loaders.
+//!
+//! Only translation lives here: no SQL and no business rules. Resolvers call `auth`,
+//! `directory`, `ingest` (and later `kpi`, `alerts`) and map their results to GraphQL types.
+
+mod directory;
+mod enums;
+pub mod http;
+mod ingest;
+mod loaders;
+mod scalars;
+mod viewer;
+
+use async_graphql::{Context, EmptySubscription, MergedObject, Schema, SchemaBuilder};
+use sea_orm::DatabaseConnection;
+
+use crate::config::Limits;
+use crate::error::ApiError;
+
+pub use loaders::Loaders;
+
+/// All queries, one object per feature.
+#[derive(MergedObject, Default)]
+pub struct QueryRoot(viewer::ViewerQuery, directory::DirectoryQuery);
+
+/// All mutations, one object per feature.
+#[derive(MergedObject, Default)]
+pub struct MutationRoot(viewer::KeyMutation, ingest::IngestMutation);
+
+/// The executable schema.
+pub type WekpiSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+
+/// The schema with its limits and no data attached: no IO, usable for SDL export.
+pub fn schema_builder(
+    limits: &Limits,
+) -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
+    Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        EmptySubscription,
+    )
+    .limit_depth(limits.max_depth)
+    .limit_complexity(limits.max_complexity)
+    .limit_recursive_depth(32)
+    .limit_directives(16)
+}
+
+/// The schema bound to a database.
+pub fn build_schema(db: DatabaseConnection, limits: &Limits) -> WekpiSchema {
+    schema_builder(limits).data(db).finish()
+}
+
+/// The SDL that the server serves and `schema.graphql` holds.
+pub fn sdl() -> String {
+    schema_builder(&Limits::default()).finish().sdl()
+}
+
+/// The database of the schema.
+fn db<'a>(ctx: &Context<'a>) -> Result<&'a DatabaseConnection, ApiError> {
+    ctx.data::<DatabaseConnection>()
+        .map_err(|_| ApiError::internal("schema built without a database"))
+}

@@ -1,0 +1,17 @@
+//! The entity types under their table names, for `use entity::prelude::*`.
+
+pub use crate::account::Entity as Account;
+pub use crate::account_daily::Entity as AccountDaily;
+pub use crate::api_key::Entity as ApiKey;
+pub use crate::campaign::Entity as Campaign;
+pub use crate::campaign_daily::Entity as CampaignDaily;
+pub use crate::channel::Entity as Channel;
+pub use crate::content::Entity as Content;
+pub use crate::content_daily::Entity as ContentDaily;
+pub use crate::customer::Entity as Customer;
+pub use crate::funnel_daily::Entity as FunnelDaily;
+pub use crate::group_daily::Entity as GroupDaily;
+pub use crate::order::Entity as Order;
+pub use crate::spend::Entity as Spend;
+pub use crate::staff_daily::Entity as StaffDaily;
+pub use crate::workspace::Entity as Workspace;
