@@ -17,6 +17,9 @@ use sea_orm::DbErr;
 pub enum ApiError {
     /// `BAD_USER_INPUT`: the request is well-formed but its values are not acceptable.
     BadUserInput(String),
+    /// `BAD_USER_INPUT` for a platform payload that is the platform's error envelope; the
+    /// platform's code and message travel in `extensions.platformErrcode` / `platformErrmsg`.
+    Platform { errcode: i64, errmsg: String },
     /// `UNAUTHENTICATED`: no API key, or one that is unknown or revoked.
     Unauthenticated,
     /// `FORBIDDEN`: the key's role does not allow this operation.
@@ -38,7 +41,7 @@ impl ApiError {
     /// The stable `extensions.code` of this error.
     pub fn code(&self) -> &'static str {
         match self {
-            Self::BadUserInput(_) => "BAD_USER_INPUT",
+            Self::BadUserInput(_) | Self::Platform { .. } => "BAD_USER_INPUT",
             Self::Unauthenticated => "UNAUTHENTICATED",
             Self::Forbidden(_) => "FORBIDDEN",
             Self::NotFound(_) => "NOT_FOUND",
@@ -55,6 +58,9 @@ impl ApiError {
             | Self::Forbidden(m)
             | Self::NotFound(m)
             | Self::QueryTooComplex(m) => m.clone(),
+            Self::Platform { errcode, errmsg } => {
+                format!("the platform payload is an error response: errcode {errcode}: {errmsg}")
+            }
             Self::Unauthenticated => {
                 "a valid API key is required: send `Authorization: Bearer <key>`".into()
             }
@@ -100,7 +106,13 @@ impl ErrorExtensions for ApiError {
         if let Self::Internal(cause) = self {
             tracing::error!(error = %cause, "internal error");
         }
-        async_graphql::Error::new(self.message()).extend_with(|_, e| e.set("code", self.code()))
+        async_graphql::Error::new(self.message()).extend_with(|_, e| {
+            e.set("code", self.code());
+            if let Self::Platform { errcode, errmsg } = self {
+                e.set("platformErrcode", *errcode);
+                e.set("platformErrmsg", errmsg.as_str());
+            }
+        })
     }
 }
 

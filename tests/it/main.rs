@@ -7,6 +7,7 @@ mod helpers;
 mod auth;
 mod entities;
 mod errors;
+mod facts;
 mod isolation;
 mod loaders;
 mod schema;

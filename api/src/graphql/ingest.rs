@@ -3,7 +3,7 @@
 //! Inputs use the field names of the data model; each is converted into the raw row of
 //! `ingest::validate`, so GraphQL, the CLI and platform imports share one set of rules.
 
-use async_graphql::{Context, InputObject, Object, Result, SimpleObject};
+use async_graphql::{Context, Enum, InputObject, Json, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use sea_orm::ActiveEnum;
 
@@ -175,6 +175,296 @@ impl From<CustomerInput> for validate::CustomerIn {
     }
 }
 
+fn count(n: i64) -> Option<f64> {
+    // Counts are validated per row (negative, too large); i64 → f64 is exact below 2^53.
+    #[allow(clippy::cast_precision_loss)]
+    Some(n as f64)
+}
+
+/// One content × date fact (omitted counts are 0).
+#[derive(InputObject)]
+pub struct ContentDailyInput {
+    /// Content key.
+    pub content: String,
+    pub date: Date,
+    #[graphql(default)]
+    pub deliveries: i64,
+    #[graphql(default)]
+    pub opens: i64,
+    #[graphql(default)]
+    pub reads: i64,
+    #[graphql(default)]
+    pub readers: i64,
+    #[graphql(default)]
+    pub completions: i64,
+    #[graphql(default)]
+    pub shares: i64,
+    #[graphql(default)]
+    pub sharers: i64,
+    #[graphql(default)]
+    pub favorites: i64,
+    #[graphql(default)]
+    pub likes: i64,
+    #[graphql(default)]
+    pub comments: i64,
+    #[graphql(default)]
+    pub clicks: i64,
+}
+
+impl From<ContentDailyInput> for validate::ContentDailyIn {
+    fn from(r: ContentDailyInput) -> Self {
+        Self {
+            content: Some(r.content),
+            date: Some(date(r.date)),
+            deliveries: count(r.deliveries),
+            opens: count(r.opens),
+            reads: count(r.reads),
+            readers: count(r.readers),
+            completions: count(r.completions),
+            shares: count(r.shares),
+            sharers: count(r.sharers),
+            favorites: count(r.favorites),
+            likes: count(r.likes),
+            comments: count(r.comments),
+            clicks: count(r.clicks),
+        }
+    }
+}
+
+/// One account × date fact.
+#[derive(InputObject)]
+pub struct AccountDailyInput {
+    /// Account key.
+    pub account: String,
+    pub date: Date,
+    #[graphql(default)]
+    pub new_followers: i64,
+    #[graphql(default)]
+    pub unfollows: i64,
+    /// Followers at the end of the day.
+    #[graphql(default)]
+    pub total_followers: i64,
+}
+
+impl From<AccountDailyInput> for validate::AccountDailyIn {
+    fn from(r: AccountDailyInput) -> Self {
+        Self {
+            account: Some(r.account),
+            date: Some(date(r.date)),
+            new_followers: count(r.new_followers),
+            unfollows: count(r.unfollows),
+            total_followers: count(r.total_followers),
+        }
+    }
+}
+
+/// One account × campaign × date funnel fact.
+#[derive(InputObject)]
+pub struct FunnelDailyInput {
+    /// Account key.
+    pub account: String,
+    /// Campaign key.
+    pub campaign: Option<String>,
+    pub date: Date,
+    #[graphql(default)]
+    pub visits: i64,
+    #[graphql(default)]
+    pub checkouts: i64,
+    #[graphql(default)]
+    pub payments: i64,
+}
+
+impl From<FunnelDailyInput> for validate::FunnelDailyIn {
+    fn from(r: FunnelDailyInput) -> Self {
+        Self {
+            account: Some(r.account),
+            campaign: r.campaign,
+            date: Some(date(r.date)),
+            visits: count(r.visits),
+            checkouts: count(r.checkouts),
+            payments: count(r.payments),
+        }
+    }
+}
+
+/// One campaign × date fact.
+#[derive(InputObject)]
+pub struct CampaignDailyInput {
+    /// Campaign key.
+    pub campaign: String,
+    pub date: Date,
+    #[graphql(default)]
+    pub reached: i64,
+    #[graphql(default)]
+    pub participants: i64,
+    #[graphql(default)]
+    pub ugc_posts: i64,
+}
+
+impl From<CampaignDailyInput> for validate::CampaignDailyIn {
+    fn from(r: CampaignDailyInput) -> Self {
+        Self {
+            campaign: Some(r.campaign),
+            date: Some(date(r.date)),
+            reached: count(r.reached),
+            participants: count(r.participants),
+            ugc_posts: count(r.ugc_posts),
+        }
+    }
+}
+
+/// One WeCom account × staff member × date fact.
+#[derive(InputObject)]
+pub struct StaffDailyInput {
+    /// Account key.
+    pub account: String,
+    /// WeCom userid.
+    pub staff: String,
+    pub date: Date,
+    #[graphql(default)]
+    pub chats: i64,
+    #[graphql(default)]
+    pub messages: i64,
+    #[graphql(default)]
+    pub replied_chats: i64,
+    /// Total minutes to first reply over the replied chats.
+    #[graphql(default)]
+    pub reply_minutes_total: f64,
+    #[graphql(default)]
+    pub new_applies: i64,
+    #[graphql(default)]
+    pub new_contacts: i64,
+    #[graphql(default)]
+    pub negative_feedback: i64,
+}
+
+impl From<StaffDailyInput> for validate::StaffDailyIn {
+    fn from(r: StaffDailyInput) -> Self {
+        Self {
+            account: Some(r.account),
+            staff: Some(r.staff),
+            date: Some(date(r.date)),
+            chats: count(r.chats),
+            messages: count(r.messages),
+            replied_chats: count(r.replied_chats),
+            reply_minutes_total: Some(r.reply_minutes_total),
+            new_applies: count(r.new_applies),
+            new_contacts: count(r.new_contacts),
+            negative_feedback: count(r.negative_feedback),
+        }
+    }
+}
+
+/// One WeCom account × group owner × date fact.
+#[derive(InputObject)]
+pub struct GroupDailyInput {
+    /// Account key.
+    pub account: String,
+    /// The group owner's WeCom userid.
+    pub staff: String,
+    pub date: Date,
+    #[graphql(default)]
+    pub groups_total: i64,
+    #[graphql(default)]
+    pub active_groups: i64,
+    #[graphql(default)]
+    pub members_total: i64,
+    #[graphql(default)]
+    pub active_members: i64,
+    #[graphql(default)]
+    pub new_members: i64,
+    #[graphql(default)]
+    pub messages: i64,
+}
+
+impl From<GroupDailyInput> for validate::GroupDailyIn {
+    fn from(r: GroupDailyInput) -> Self {
+        Self {
+            account: Some(r.account),
+            staff: Some(r.staff),
+            date: Some(date(r.date)),
+            groups_total: count(r.groups_total),
+            active_groups: count(r.active_groups),
+            members_total: count(r.members_total),
+            active_members: count(r.active_members),
+            new_members: count(r.new_members),
+            messages: count(r.messages),
+        }
+    }
+}
+
+/// A paid order (`key` identifies it). An unknown customer key creates the customer.
+#[derive(InputObject)]
+pub struct OrderInput {
+    pub key: String,
+    /// Customer key.
+    pub customer: String,
+    pub paid_at: DateTime<Utc>,
+    pub amount: Decimal,
+    pub refunded_amount: Option<Decimal>,
+    /// Channel key.
+    pub channel: Option<String>,
+    /// Campaign key.
+    pub campaign: Option<String>,
+    /// Account key.
+    pub account: Option<String>,
+}
+
+impl From<OrderInput> for validate::OrderIn {
+    fn from(r: OrderInput) -> Self {
+        Self {
+            key: Some(r.key),
+            customer: Some(r.customer),
+            paid_at: Some(rfc3339(r.paid_at)),
+            amount: Some(r.amount.0),
+            refunded_amount: r.refunded_amount.map(|d| d.0),
+            channel: r.channel,
+            campaign: r.campaign,
+            account: r.account,
+        }
+    }
+}
+
+/// Marketing spend of one day, optionally of one channel and/or campaign.
+#[derive(InputObject)]
+pub struct SpendInput {
+    pub date: Date,
+    pub amount: Decimal,
+    /// Channel key.
+    pub channel: Option<String>,
+    /// Campaign key.
+    pub campaign: Option<String>,
+}
+
+impl From<SpendInput> for validate::SpendIn {
+    fn from(r: SpendInput) -> Self {
+        Self {
+            date: Some(date(r.date)),
+            amount: Some(r.amount.0),
+            channel: r.channel,
+            campaign: r.campaign,
+        }
+    }
+}
+
+/// The WeChat / WeCom statistics endpoint a payload came from.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "crate::ingest::wechat::WechatSource")]
+pub enum WechatSource {
+    /// Official Account `datacube/getusersummary`.
+    OaUserSummary,
+    /// Official Account `datacube/getusercumulate`.
+    OaUserCumulate,
+    /// Official Account `datacube/getarticletotal` (cumulative details).
+    OaArticleTotal,
+    /// Official Account `datacube/getarticlesummary`.
+    OaArticleSummary,
+    /// WeCom `externalcontact/get_user_behavior_data` (needs `staff`).
+    WecomUserBehavior,
+    /// WeCom `externalcontact/groupchat/statistic_group_by_day` (needs `staff`, the owner).
+    WecomGroupchatByDay,
+}
+
 /// Runs one ingestion call of GraphQL rows `I` through raw rows `R`.
 async fn run<I, R>(ctx: &Context<'_>, rows: Vec<I>, atomic: bool) -> Result<IngestReport>
 where
@@ -252,5 +542,118 @@ impl IngestMutation {
         #[graphql(default_with = "Some(true)")] atomic: Option<bool>,
     ) -> Result<IngestReport> {
         run::<_, validate::CustomerIn>(ctx, rows, atomic.unwrap_or(true)).await
+    }
+
+    /// Records content × date facts (WRITE).
+    #[graphql(guard = "RoleGuard(Role::Write)")]
+    async fn record_content_daily(
+        &self,
+        ctx: &Context<'_>,
+        rows: Vec<ContentDailyInput>,
+        #[graphql(default_with = "Some(true)")] atomic: Option<bool>,
+    ) -> Result<IngestReport> {
+        run::<_, validate::ContentDailyIn>(ctx, rows, atomic.unwrap_or(true)).await
+    }
+
+    /// Records account × date follower facts (WRITE).
+    #[graphql(guard = "RoleGuard(Role::Write)")]
+    async fn record_account_daily(
+        &self,
+        ctx: &Context<'_>,
+        rows: Vec<AccountDailyInput>,
+        #[graphql(default_with = "Some(true)")] atomic: Option<bool>,
+    ) -> Result<IngestReport> {
+        run::<_, validate::AccountDailyIn>(ctx, rows, atomic.unwrap_or(true)).await
+    }
+
+    /// Records account × campaign × date funnel facts (WRITE).
+    #[graphql(guard = "RoleGuard(Role::Write)")]
+    async fn record_funnel_daily(
+        &self,
+        ctx: &Context<'_>,
+        rows: Vec<FunnelDailyInput>,
+        #[graphql(default_with = "Some(true)")] atomic: Option<bool>,
+    ) -> Result<IngestReport> {
+        run::<_, validate::FunnelDailyIn>(ctx, rows, atomic.unwrap_or(true)).await
+    }
+
+    /// Records campaign × date facts (WRITE).
+    #[graphql(guard = "RoleGuard(Role::Write)")]
+    async fn record_campaign_daily(
+        &self,
+        ctx: &Context<'_>,
+        rows: Vec<CampaignDailyInput>,
+        #[graphql(default_with = "Some(true)")] atomic: Option<bool>,
+    ) -> Result<IngestReport> {
+        run::<_, validate::CampaignDailyIn>(ctx, rows, atomic.unwrap_or(true)).await
+    }
+
+    /// Records WeCom staff × date facts (WRITE).
+    #[graphql(guard = "RoleGuard(Role::Write)")]
+    async fn record_staff_daily(
+        &self,
+        ctx: &Context<'_>,
+        rows: Vec<StaffDailyInput>,
+        #[graphql(default_with = "Some(true)")] atomic: Option<bool>,
+    ) -> Result<IngestReport> {
+        run::<_, validate::StaffDailyIn>(ctx, rows, atomic.unwrap_or(true)).await
+    }
+
+    /// Records WeCom group-owner × date facts (WRITE).
+    #[graphql(guard = "RoleGuard(Role::Write)")]
+    async fn record_group_daily(
+        &self,
+        ctx: &Context<'_>,
+        rows: Vec<GroupDailyInput>,
+        #[graphql(default_with = "Some(true)")] atomic: Option<bool>,
+    ) -> Result<IngestReport> {
+        run::<_, validate::GroupDailyIn>(ctx, rows, atomic.unwrap_or(true)).await
+    }
+
+    /// Records paid orders by key; unknown customer keys create customers (WRITE).
+    #[graphql(guard = "RoleGuard(Role::Write)")]
+    async fn record_orders(
+        &self,
+        ctx: &Context<'_>,
+        rows: Vec<OrderInput>,
+        #[graphql(default_with = "Some(true)")] atomic: Option<bool>,
+    ) -> Result<IngestReport> {
+        run::<_, validate::OrderIn>(ctx, rows, atomic.unwrap_or(true)).await
+    }
+
+    /// Records marketing spend by date, channel and campaign (WRITE).
+    #[graphql(guard = "RoleGuard(Role::Write)")]
+    async fn record_spend(
+        &self,
+        ctx: &Context<'_>,
+        rows: Vec<SpendInput>,
+        #[graphql(default_with = "Some(true)")] atomic: Option<bool>,
+    ) -> Result<IngestReport> {
+        run::<_, validate::SpendIn>(ctx, rows, atomic.unwrap_or(true)).await
+    }
+
+    /// Imports a WeChat / WeCom statistics API response body, unchanged (WRITE). `staff` names
+    /// the WeCom member (userid) a WeCom payload was requested for.
+    #[graphql(guard = "RoleGuard(Role::Write)")]
+    async fn import_wechat(
+        &self,
+        ctx: &Context<'_>,
+        source: WechatSource,
+        account_key: String,
+        payload: Json<serde_json::Value>,
+        staff: Option<String>,
+        #[graphql(default_with = "Some(true)")] atomic: Option<bool>,
+    ) -> Result<IngestReport> {
+        let report = crate::ingest::import::import_wechat(
+            db(ctx)?,
+            tenant(ctx)?,
+            source.into(),
+            &account_key,
+            staff.as_deref(),
+            &payload.0,
+            atomic.unwrap_or(true),
+        )
+        .await?;
+        Ok(report.into())
     }
 }
