@@ -36,6 +36,7 @@ pub mod campaign_daily;
 pub mod content_daily;
 pub mod funnel_daily;
 pub mod group_daily;
+pub mod kpi_threshold;
 pub mod staff_daily;
 
 pub use enums::{AccountKind, ApiRole, CampaignKind, ContentKind};

@@ -11,6 +11,7 @@ pub use crate::content_daily::Entity as ContentDaily;
 pub use crate::customer::Entity as Customer;
 pub use crate::funnel_daily::Entity as FunnelDaily;
 pub use crate::group_daily::Entity as GroupDaily;
+pub use crate::kpi_threshold::Entity as KpiThreshold;
 pub use crate::order::Entity as Order;
 pub use crate::spend::Entity as Spend;
 pub use crate::staff_daily::Entity as StaffDaily;

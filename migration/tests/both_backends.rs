@@ -22,7 +22,7 @@ use sea_orm::{
 };
 use sea_orm_migration::SchemaManager;
 
-const TABLES: [&str; 15] = [
+const TABLES: [&str; 16] = [
     "workspace",
     "api_key",
     "account",
@@ -38,6 +38,7 @@ const TABLES: [&str; 15] = [
     "campaign_daily",
     "staff_daily",
     "group_daily",
+    "kpi_threshold",
 ];
 
 #[tokio::test]
@@ -152,6 +153,7 @@ async fn exercise(db: DatabaseConnection) {
             "m20261122_000002_catalog",
             "m20261122_000003_commerce",
             "m20261122_000004_daily_facts",
+            "m20261122_000005_kpi_thresholds",
         ]
     );
 

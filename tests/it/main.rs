@@ -9,6 +9,7 @@ mod entities;
 mod errors;
 mod facts;
 mod isolation;
+mod kpi_smoke;
 mod loaders;
 mod schema;
 mod server;

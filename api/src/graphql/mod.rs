@@ -7,6 +7,7 @@ mod directory;
 mod enums;
 pub mod http;
 mod ingest;
+mod kpi;
 mod loaders;
 mod scalars;
 mod viewer;
@@ -21,11 +22,19 @@ pub use loaders::Loaders;
 
 /// All queries, one object per feature.
 #[derive(MergedObject, Default)]
-pub struct QueryRoot(viewer::ViewerQuery, directory::DirectoryQuery);
+pub struct QueryRoot(
+    viewer::ViewerQuery,
+    directory::DirectoryQuery,
+    kpi::KpiQuery,
+);
 
 /// All mutations, one object per feature.
 #[derive(MergedObject, Default)]
-pub struct MutationRoot(viewer::KeyMutation, ingest::IngestMutation);
+pub struct MutationRoot(
+    viewer::KeyMutation,
+    ingest::IngestMutation,
+    kpi::KpiMutation,
+);
 
 /// The executable schema.
 pub type WekpiSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;

@@ -165,7 +165,7 @@ pub enum KpiDirection {
 
 /// The fact source that feeds a KPI; it decides which table a query reads and how a row gets
 /// its business date.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Family {
     /// `content_daily`, dated by `date`.
     ContentDaily,
