@@ -5,6 +5,7 @@
 mod helpers;
 
 mod auth;
+mod cohorts;
 mod entities;
 mod errors;
 mod facts;

@@ -10,6 +10,7 @@ use crate::auth::{Role, RoleGuard, tenant};
 use crate::error::ApiError;
 use crate::kpi::buckets::{self, DateRange as Range};
 use crate::kpi::catalog::{self, Dimension, KpiDirection, KpiKey, Unit};
+use crate::kpi::cohort;
 use crate::kpi::formulas::{self, Thresholds};
 use crate::kpi::report::{self, FilterKeys, ReportRequest};
 use crate::kpi::store;
@@ -234,6 +235,35 @@ pub struct KpiDefinition {
     pub needs_month: bool,
 }
 
+/// A cohort report request.
+#[derive(InputObject)]
+pub struct CohortInput {
+    /// Cohorts whose first paid order falls in this range.
+    pub range: DateRangeInput,
+    /// Month offsets 0..months (default 12).
+    pub months: Option<i32>,
+    /// Only `channels`, `campaigns` and `campaignKinds` apply (of the first order).
+    pub filter: Option<KpiFilter>,
+}
+
+/// One cohort: the customers whose first paid order fell in `month`.
+#[derive(SimpleObject)]
+pub struct Cohort {
+    /// `YYYY-MM`.
+    pub month: String,
+    pub size: i64,
+    /// `retained[k]`: customers with a paid order in month + k.
+    pub retained: Vec<i64>,
+    /// `retained[k] / size`; null for months that have not started yet.
+    pub rates: Vec<Option<f64>>,
+}
+
+/// The retention matrix by month of first purchase.
+#[derive(SimpleObject)]
+pub struct CohortReport {
+    pub cohorts: Vec<Cohort>,
+}
+
 #[derive(Default)]
 pub struct KpiQuery;
 
@@ -267,6 +297,39 @@ impl KpiQuery {
                 }
             })
             .collect())
+    }
+
+    /// The retention matrix by month of first purchase.
+    async fn cohorts(&self, ctx: &Context<'_>, input: CohortInput) -> Result<CohortReport> {
+        let tenant = tenant(ctx)?;
+        let range = Range::new(input.range.from.0, input.range.to.0)
+            .map_err(|e| ApiError::bad_input(format!("invalid range: {e}")))?;
+        let months = u32::try_from(input.months.unwrap_or(12))
+            .map_err(|_| ApiError::bad_input("months must not be negative"))?;
+        let keys: FilterKeys = input.filter.map(Into::into).unwrap_or_default();
+        if let Some(d) = keys
+            .dimensions()
+            .into_iter()
+            .find(|d| !matches!(d, Dimension::Channel | Dimension::Campaign))
+        {
+            return Err(ApiError::bad_input(format!(
+                "cohorts can be filtered by CHANNEL and CAMPAIGN (of the first order), not {d}"
+            ))
+            .into());
+        }
+        let filters = report::resolve_filters(db(ctx)?, tenant, &keys).await?;
+        let cohorts = cohort::cohorts(db(ctx)?, tenant, range, months, &filters).await?;
+        Ok(CohortReport {
+            cohorts: cohorts
+                .into_iter()
+                .map(|c| Cohort {
+                    month: c.month,
+                    size: c.size,
+                    retained: c.retained,
+                    rates: c.rates,
+                })
+                .collect(),
+        })
     }
 
     /// KPIs over a range of business dates, by period and group, with totals and comparisons.

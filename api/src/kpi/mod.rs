@@ -3,6 +3,7 @@
 
 pub mod buckets;
 pub mod catalog;
+pub mod cohort;
 pub mod formulas;
 pub mod plan;
 pub mod query;

@@ -477,6 +477,61 @@ pub fn build(dialect: Dialect, settings: Settings, req: &Request<'_>) -> Stateme
     }
 }
 
+/// The retention matrix statement: per cohort month (`YYYY-MM` of the first paid order, within
+/// `range`) and month offset `0..=months`, the number of cohort customers with a paid order in
+/// that month. Offset 0 counts every cohort customer (their first order is in it).
+pub fn cohort_matrix(
+    dialect: Dialect,
+    settings: Settings,
+    range: DateRange,
+    months: u32,
+    filters: &Filters,
+) -> Statement {
+    let mut w = Writer {
+        dialect,
+        values: Vec::new(),
+    };
+    let fo = first_orders(&mut w, settings.workspace_id);
+    let (cohort, offset) = match dialect {
+        Dialect::Sqlite => (
+            "strftime('%Y-%m', f.first_date)".to_string(),
+            "((CAST(strftime('%Y', o.paid_date) AS INTEGER) * 12 + CAST(strftime('%m', o.paid_date) AS INTEGER)) \
+             - (CAST(strftime('%Y', f.first_date) AS INTEGER) * 12 + CAST(strftime('%m', f.first_date) AS INTEGER)))"
+                .to_string(),
+        ),
+        Dialect::Postgres => (
+            "to_char(f.first_date, 'YYYY-MM')".to_string(),
+            "CAST((EXTRACT(YEAR FROM o.paid_date) * 12 + EXTRACT(MONTH FROM o.paid_date)) \
+             - (EXTRACT(YEAR FROM f.first_date) * 12 + EXTRACT(MONTH FROM f.first_date)) AS BIGINT)"
+                .to_string(),
+        ),
+    };
+    let ws = w.param(settings.workspace_id);
+    let (from, to) = (w.date(range.from()), w.date(range.to()));
+    let max = w.param(i64::from(months));
+    let mut conditions = vec![
+        format!("f.first_date BETWEEN {from} AND {to}"),
+        format!("{offset} <= {max}"),
+    ];
+    if let Some(ids) = &filters.channels {
+        conditions.push(w.in_list("f.channel_id", ids));
+    }
+    if let Some(ids) = &filters.campaigns {
+        conditions.push(w.in_list("f.campaign_id", ids));
+    }
+    let sql = format!(
+        "SELECT {cohort} AS cohort, {offset} AS month_offset, \
+         CAST(COUNT(DISTINCT f.customer_id) AS BIGINT) \
+         FROM {fo} f JOIN orders o ON o.workspace_id = {ws} AND o.customer_id = f.customer_id \
+         WHERE {} GROUP BY 1, 2",
+        conditions.join(" AND ")
+    );
+    Statement {
+        sql,
+        values: w.values,
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {

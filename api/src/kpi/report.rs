@@ -47,7 +47,7 @@ pub struct FilterKeys {
 
 impl FilterKeys {
     /// The dimensions the filter constrains (a filter needs the KPI to support them).
-    fn dimensions(&self) -> Vec<Dimension> {
+    pub fn dimensions(&self) -> Vec<Dimension> {
         let mut out = Vec::new();
         let mut add = |present: bool, d: Dimension| {
             if present && !out.contains(&d) {
@@ -301,7 +301,6 @@ fn bucket_key(date: NaiveDate, g: Granularity) -> String {
 
 struct Engine<'a, C> {
     db: &'a C,
-    tenant: &'a Tenant,
     settings: Settings,
     filters: Filters,
     by_source: BTreeMap<Source, Vec<Agg>>,
@@ -339,48 +338,53 @@ impl<C: ConnectionTrait> Engine<'_, C> {
         }
         Ok(frame)
     }
+}
 
-    async fn resolve_filters(&self, keys: &FilterKeys) -> ApiResult<Filters> {
-        async fn ids<E: directory::Scoped, C: ConnectionTrait>(
-            db: &C,
-            tenant: &Tenant,
-            keys: &Option<Vec<String>>,
-        ) -> ApiResult<Option<Vec<i64>>> {
-            match keys {
-                None => Ok(None),
-                Some(keys) => {
-                    let found = directory::ids_for_keys::<E, _>(db, tenant, keys).await?;
-                    Ok(Some(found.into_values().collect()))
-                }
+/// Resolves a filter's keys and kinds to ids of the caller's workspace; unknown keys (and keys of
+/// other workspaces) match nothing.
+///
+/// # Errors
+/// `INTERNAL` on database failure.
+pub async fn resolve_filters<C: ConnectionTrait>(
+    db: &C,
+    tenant: &Tenant,
+    keys: &FilterKeys,
+) -> ApiResult<Filters> {
+    async fn ids<E: directory::Scoped, C: ConnectionTrait>(
+        db: &C,
+        tenant: &Tenant,
+        keys: &Option<Vec<String>>,
+    ) -> ApiResult<Option<Vec<i64>>> {
+        match keys {
+            None => Ok(None),
+            Some(keys) => {
+                let found = directory::ids_for_keys::<E, _>(db, tenant, keys).await?;
+                Ok(Some(found.into_values().collect()))
             }
         }
-        let mut campaigns =
-            ids::<entity::campaign::Entity, _>(self.db, self.tenant, &keys.campaigns).await?;
-        if let Some(kinds) = &keys.campaign_kinds {
-            let of_kind = store::campaigns_of_kinds(self.db, self.tenant, kinds).await?;
-            campaigns = Some(match campaigns {
-                Some(named) => named
-                    .into_iter()
-                    .filter(|id| of_kind.contains(id))
-                    .collect(),
-                None => of_kind,
-            });
-        }
-        Ok(Filters {
-            accounts: ids::<entity::account::Entity, _>(self.db, self.tenant, &keys.accounts)
-                .await?,
-            contents: ids::<entity::content::Entity, _>(self.db, self.tenant, &keys.contents)
-                .await?,
-            content_kinds: keys
-                .content_kinds
-                .as_ref()
-                .map(|k| k.iter().map(sea_orm::ActiveEnum::to_value).collect()),
-            campaigns,
-            channels: ids::<entity::channel::Entity, _>(self.db, self.tenant, &keys.channels)
-                .await?,
-            staff: keys.staff.clone(),
-        })
     }
+    let mut campaigns = ids::<entity::campaign::Entity, _>(db, tenant, &keys.campaigns).await?;
+    if let Some(kinds) = &keys.campaign_kinds {
+        let of_kind = store::campaigns_of_kinds(db, tenant, kinds).await?;
+        campaigns = Some(match campaigns {
+            Some(named) => named
+                .into_iter()
+                .filter(|id| of_kind.contains(id))
+                .collect(),
+            None => of_kind,
+        });
+    }
+    Ok(Filters {
+        accounts: ids::<entity::account::Entity, _>(db, tenant, &keys.accounts).await?,
+        contents: ids::<entity::content::Entity, _>(db, tenant, &keys.contents).await?,
+        content_kinds: keys
+            .content_kinds
+            .as_ref()
+            .map(|k| k.iter().map(sea_orm::ActiveEnum::to_value).collect()),
+        campaigns,
+        channels: ids::<entity::channel::Entity, _>(db, tenant, &keys.channels).await?,
+        staff: keys.staff.clone(),
+    })
 }
 
 /// Answers a report request for the caller's workspace.
@@ -408,17 +412,15 @@ pub async fn report<C: ConnectionTrait>(
         by_source.entry(*source).or_default().push(*agg);
     }
     let ws = tenant.workspace();
-    let mut engine = Engine {
+    let engine = Engine {
         db,
-        tenant,
         settings: Settings {
             workspace_id: ws.id,
             ltv_horizon_months: ws.ltv_horizon_months,
         },
-        filters: Filters::default(),
+        filters: resolve_filters(db, tenant, &req.filter).await?,
         by_source,
     };
-    engine.filters = engine.resolve_filters(&req.filter).await?;
 
     let current = engine
         .load(&Target::calendar(req.range, g, &periods), &req.group_by)
