@@ -15,6 +15,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 
+use crate::alerts::AlertService;
 use crate::config::{Config, Limits};
 use crate::graphql::{self, WekpiSchema};
 
@@ -24,16 +25,20 @@ pub struct AppState {
     pub db: DatabaseConnection,
     pub schema: WekpiSchema,
     pub limits: Arc<Limits>,
+    /// The process's alerting coordination (locks, event signals, changed workspaces).
+    pub alerts: Arc<AlertService>,
 }
 
 impl AppState {
     /// State over an open (and migrated) database.
     pub fn new(db: DatabaseConnection, limits: Limits) -> Self {
-        let schema = graphql::build_schema(db.clone(), &limits);
+        let alerts = Arc::new(AlertService::default());
+        let schema = graphql::build_schema(db.clone(), alerts.clone(), &limits);
         Self {
             db,
             schema,
             limits: Arc::new(limits),
+            alerts,
         }
     }
 }

@@ -5,7 +5,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{Config, DbConfig};
-use crate::{app, db, graphql, telemetry, workspace};
+use crate::{alerts, app, db, graphql, telemetry, workspace};
 
 /// Wekpi: a GraphQL data platform for marketing KPI dashboards in the WeChat ecosystem.
 #[derive(Debug, Parser)]
@@ -93,7 +93,18 @@ async fn serve(config: Config) -> CliResult {
     println!("Wekpi is listening on http://{addr} — GraphiQL at http://{addr}/graphql");
     let shutdown = CancellationToken::new();
     app::cancel_on_signal(shutdown.clone());
+    let scheduler = (config.eval_interval_secs > 0).then(|| {
+        alerts::scheduler::spawn(
+            state.db.clone(),
+            state.alerts.clone(),
+            std::time::Duration::from_secs(config.eval_interval_secs),
+            shutdown.clone(),
+        )
+    });
     app::serve(listener, state, shutdown).await?;
+    if let Some(scheduler) = scheduler {
+        scheduler.await?;
+    }
     tracing::info!("stopped");
     Ok(())
 }

@@ -65,6 +65,11 @@ pub struct Config {
     #[arg(long, env = "WEKPI_BIND", default_value = "127.0.0.1:8080")]
     pub bind: SocketAddr,
 
+    /// Seconds between scheduled alert evaluations of every workspace (0 disables the schedule;
+    /// ingestion still triggers evaluations).
+    #[arg(long, env = "WEKPI_EVAL_INTERVAL_SECS", default_value_t = 60)]
+    pub eval_interval_secs: u64,
+
     /// Log format: `pretty` or `json`.
     #[arg(long, env = "WEKPI_LOG_FORMAT", default_value = "pretty")]
     pub log_format: String,
@@ -107,6 +112,7 @@ impl Config {
             },
             limits: Limits::default(),
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            eval_interval_secs: 0,
             log_format: "pretty".into(),
         }
     }

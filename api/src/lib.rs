@@ -9,11 +9,13 @@
 //! - [`directory`] — tenant-scoped reads of accounts, contents, campaigns, channels, customers.
 //! - [`kpi`] — the KPI catalog, calendar buckets and formulas.
 //! - [`ingest`] — validation and idempotent, set-based upserts of everything that is loaded.
+//! - [`alerts`] — alert rules, the state machine, evaluation, the event feed, the scheduler.
 //! - [`graphql`] — the adapter: schema, HTTP handlers, types, per-request loaders.
 //! - [`app`] — state, router, serving with graceful shutdown.
 //! - [`telemetry`] — logs.
 //! - [`cli`] — the `wekpi` command line.
 
+pub mod alerts;
 pub mod app;
 pub mod auth;
 pub mod cli;

@@ -1,4 +1,4 @@
-//! Workspaces (tenants): creation with a first ADMIN key, and settings.
+//! Workspaces (tenants): creation with a first ADMIN key and the default alert rules.
 
 use chrono::Utc;
 use entity::workspace;
@@ -7,7 +7,8 @@ use sea_orm::{ActiveModelTrait, DatabaseConnection, Set, TransactionTrait};
 use crate::auth::{self, IssuedKey, Role};
 use crate::error::{ApiError, ApiResult};
 
-/// Creates a workspace with default settings and its first ADMIN key, in one transaction.
+/// Creates a workspace with default settings, its first ADMIN key and the default alert rules,
+/// in one transaction.
 ///
 /// # Errors
 /// `BAD_USER_INPUT` for an empty name, `INTERNAL` on database failure.
@@ -34,6 +35,7 @@ pub async fn create(
     .insert(&txn)
     .await?;
     let key = auth::issue_key(&txn, ws.id, "admin", Role::Admin).await?;
+    crate::alerts::rules::create_defaults(&txn, ws.id).await?;
     txn.commit().await?;
     Ok((ws, key))
 }

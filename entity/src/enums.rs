@@ -128,3 +128,94 @@ mod tests {
         assert!(ApiRole::try_from_value(&"read".to_owned()).is_err());
     }
 }
+
+/// The evaluation window of an alert rule (`alert_rule.time_window`).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum TimeWindow {
+    /// The last complete day.
+    #[sea_orm(string_value = "DAY")]
+    Day,
+    /// The last complete ISO week.
+    #[sea_orm(string_value = "WEEK")]
+    Week,
+    /// The last complete month.
+    #[sea_orm(string_value = "MONTH")]
+    Month,
+}
+
+/// What an alert rule compares (`alert_rule.condition_kind`).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum ConditionKind {
+    /// The value against thresholds.
+    #[sea_orm(string_value = "THRESHOLD")]
+    Threshold,
+    /// The change against the previous period of the same window.
+    #[sea_orm(string_value = "CHANGE")]
+    Change,
+}
+
+/// Which side of a threshold breaches (`alert_rule.operator`).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum Operator {
+    #[sea_orm(string_value = "BELOW")]
+    Below,
+    #[sea_orm(string_value = "ABOVE")]
+    Above,
+}
+
+/// How a CHANGE condition measures change (`alert_rule.change_mode`).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum ChangeMode {
+    /// (value − previous) / |previous|: 0.05 is +5%.
+    #[sea_orm(string_value = "RELATIVE")]
+    Relative,
+    /// value − previous.
+    #[sea_orm(string_value = "ABSOLUTE")]
+    Absolute,
+}
+
+/// The state of an alert instance (`alert.state`).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum AlertState {
+    #[sea_orm(string_value = "PENDING")]
+    Pending,
+    #[sea_orm(string_value = "FIRING")]
+    Firing,
+    #[sea_orm(string_value = "RESOLVED")]
+    Resolved,
+}
+
+/// The severity of an alert (`alert.severity`).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum Severity {
+    #[sea_orm(string_value = "WARNING")]
+    Warning,
+    #[sea_orm(string_value = "CRITICAL")]
+    Critical,
+}
+
+/// What happened to an alert (`alert_event.kind`).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum AlertEventKind {
+    #[sea_orm(string_value = "PENDING")]
+    Pending,
+    #[sea_orm(string_value = "FIRED")]
+    Fired,
+    #[sea_orm(string_value = "ESCALATED")]
+    Escalated,
+    #[sea_orm(string_value = "DEESCALATED")]
+    Deescalated,
+    #[sea_orm(string_value = "RESOLVED")]
+    Resolved,
+    #[sea_orm(string_value = "ACKNOWLEDGED")]
+    Acknowledged,
+    #[sea_orm(string_value = "NO_DATA")]
+    NoData,
+}

@@ -13,6 +13,8 @@
 //! - Commerce: [`order`] (table `orders`), [`spend`].
 //! - Daily facts, one row per entity and business date: [`content_daily`], [`account_daily`],
 //!   [`funnel_daily`], [`campaign_daily`], [`staff_daily`], [`group_daily`].
+//! - Alerting: [`alert_rule`], [`alert`] (instances), [`alert_event`] (the feed), [`webhook`],
+//!   [`webhook_delivery`] (the outbox); and [`kpi_threshold`] (threshold overrides).
 //! - [`prelude`]: the `Entity` types under table-like names (`Account`, `Content`, ...).
 
 pub mod enums;
@@ -37,7 +39,16 @@ pub mod content_daily;
 pub mod funnel_daily;
 pub mod group_daily;
 pub mod kpi_threshold;
-pub mod staff_daily;
 
-pub use enums::{AccountKind, ApiRole, CampaignKind, ContentKind};
+pub mod alert;
+pub mod alert_event;
+pub mod alert_rule;
+pub mod staff_daily;
+pub mod webhook;
+pub mod webhook_delivery;
+
+pub use enums::{
+    AccountKind, AlertEventKind, AlertState, ApiRole, CampaignKind, ChangeMode, ConditionKind,
+    ContentKind, Operator, Severity, TimeWindow,
+};
 pub use money::Money;

@@ -2,6 +2,9 @@
 
 pub use crate::account::Entity as Account;
 pub use crate::account_daily::Entity as AccountDaily;
+pub use crate::alert::Entity as Alert;
+pub use crate::alert_event::Entity as AlertEvent;
+pub use crate::alert_rule::Entity as AlertRule;
 pub use crate::api_key::Entity as ApiKey;
 pub use crate::campaign::Entity as Campaign;
 pub use crate::campaign_daily::Entity as CampaignDaily;
@@ -15,4 +18,6 @@ pub use crate::kpi_threshold::Entity as KpiThreshold;
 pub use crate::order::Entity as Order;
 pub use crate::spend::Entity as Spend;
 pub use crate::staff_daily::Entity as StaffDaily;
+pub use crate::webhook::Entity as Webhook;
+pub use crate::webhook_delivery::Entity as WebhookDelivery;
 pub use crate::workspace::Entity as Workspace;

@@ -22,6 +22,7 @@ mod m20261122_000002_catalog;
 mod m20261122_000003_commerce;
 mod m20261122_000004_daily_facts;
 mod m20261122_000005_kpi_thresholds;
+mod m20261122_000006_alerting;
 
 /// All migrations of Wekpi, oldest first.
 pub struct Migrator;
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000003_commerce::Migration),
             Box::new(m20261122_000004_daily_facts::Migration),
             Box::new(m20261122_000005_kpi_thresholds::Migration),
+            Box::new(m20261122_000006_alerting::Migration),
         ]
     }
 }

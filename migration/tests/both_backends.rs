@@ -22,7 +22,7 @@ use sea_orm::{
 };
 use sea_orm_migration::SchemaManager;
 
-const TABLES: [&str; 16] = [
+const TABLES: [&str; 21] = [
     "workspace",
     "api_key",
     "account",
@@ -39,6 +39,11 @@ const TABLES: [&str; 16] = [
     "staff_daily",
     "group_daily",
     "kpi_threshold",
+    "alert_rule",
+    "alert",
+    "alert_event",
+    "webhook",
+    "webhook_delivery",
 ];
 
 #[tokio::test]
@@ -154,6 +159,7 @@ async fn exercise(db: DatabaseConnection) {
             "m20261122_000003_commerce",
             "m20261122_000004_daily_facts",
             "m20261122_000005_kpi_thresholds",
+            "m20261122_000006_alerting",
         ]
     );
 

@@ -54,7 +54,7 @@ pub struct ConnectionFields {
 /// A connection of `T` with `totalCount`.
 pub type Conn<T> = Connection<IdCursor, T, ConnectionFields>;
 
-fn decode_after(after: Option<String>) -> Result<Option<i64>> {
+pub(super) fn decode_after(after: Option<String>) -> Result<Option<i64>> {
     after
         .map(|a| {
             IdCursor::decode_cursor(&a)

@@ -7,9 +7,9 @@ use async_graphql::{Context, Enum, InputObject, Json, Object, Result, SimpleObje
 use chrono::{DateTime, Utc};
 use sea_orm::ActiveEnum;
 
-use super::db;
 use super::enums::{AccountKind, CampaignKind, ContentKind};
 use super::scalars::{Date, Decimal};
+use super::{alert_service, db};
 use crate::auth::{Role, RoleGuard, tenant};
 use crate::ingest::store::{self, IngestReport as Report};
 use crate::ingest::validate;
@@ -465,6 +465,14 @@ pub enum WechatSource {
     WecomGroupchatByDay,
 }
 
+/// Schedules alert evaluation of a workspace whose data changed.
+fn touched(ctx: &Context<'_>, tenant: &crate::auth::Tenant, report: &Report) -> Result<()> {
+    if report.counts.inserted + report.counts.updated > 0 {
+        alert_service(ctx)?.touch(tenant.workspace_id());
+    }
+    Ok(())
+}
+
 /// Runs one ingestion call of GraphQL rows `I` through raw rows `R`.
 async fn run<I, R>(ctx: &Context<'_>, rows: Vec<I>, atomic: bool) -> Result<IngestReport>
 where
@@ -480,7 +488,9 @@ where
         .into());
     }
     let raw: Vec<R> = rows.into_iter().map(R::from).collect();
-    let report = store::ingest(db(ctx)?, tenant(ctx)?, raw, atomic).await?;
+    let tenant = tenant(ctx)?;
+    let report = store::ingest(db(ctx)?, tenant, raw, atomic).await?;
+    touched(ctx, tenant, &report)?;
     Ok(report.into())
 }
 
@@ -644,9 +654,10 @@ impl IngestMutation {
         staff: Option<String>,
         #[graphql(default_with = "Some(true)")] atomic: Option<bool>,
     ) -> Result<IngestReport> {
+        let tenant = tenant(ctx)?;
         let report = crate::ingest::import::import_wechat(
             db(ctx)?,
-            tenant(ctx)?,
+            tenant,
             source.into(),
             &account_key,
             staff.as_deref(),
@@ -654,6 +665,7 @@ impl IngestMutation {
             atomic.unwrap_or(true),
         )
         .await?;
+        touched(ctx, tenant, &report)?;
         Ok(report.into())
     }
 }

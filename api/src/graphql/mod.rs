@@ -3,6 +3,7 @@
 //! Only translation lives here: no SQL and no business rules. Resolvers call `auth`,
 //! `directory`, `ingest` (and later `kpi`, `alerts`) and map their results to GraphQL types.
 
+mod alerts;
 mod directory;
 mod enums;
 pub mod http;
@@ -15,6 +16,9 @@ mod viewer;
 use async_graphql::{Context, EmptySubscription, MergedObject, Schema, SchemaBuilder};
 use sea_orm::DatabaseConnection;
 
+use std::sync::Arc;
+
+use crate::alerts::AlertService;
 use crate::config::Limits;
 use crate::error::ApiError;
 
@@ -26,6 +30,7 @@ pub struct QueryRoot(
     viewer::ViewerQuery,
     directory::DirectoryQuery,
     kpi::KpiQuery,
+    alerts::AlertQuery,
 );
 
 /// All mutations, one object per feature.
@@ -34,6 +39,7 @@ pub struct MutationRoot(
     viewer::KeyMutation,
     ingest::IngestMutation,
     kpi::KpiMutation,
+    alerts::AlertMutation,
 );
 
 /// The executable schema.
@@ -54,14 +60,24 @@ pub fn schema_builder(
     .limit_directives(16)
 }
 
-/// The schema bound to a database.
-pub fn build_schema(db: DatabaseConnection, limits: &Limits) -> WekpiSchema {
-    schema_builder(limits).data(db).finish()
+/// The schema bound to a database and the process's alert service.
+pub fn build_schema(
+    db: DatabaseConnection,
+    alerts: Arc<AlertService>,
+    limits: &Limits,
+) -> WekpiSchema {
+    schema_builder(limits).data(db).data(alerts).finish()
 }
 
 /// The SDL that the server serves and `schema.graphql` holds.
 pub fn sdl() -> String {
     schema_builder(&Limits::default()).finish().sdl()
+}
+
+/// The alert service of the schema.
+fn alert_service<'a>(ctx: &Context<'a>) -> Result<&'a Arc<AlertService>, ApiError> {
+    ctx.data::<Arc<AlertService>>()
+        .map_err(|_| ApiError::internal("schema built without the alert service"))
 }
 
 /// The database of the schema.
