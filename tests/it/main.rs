@@ -3,14 +3,18 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod helpers;
+mod ingest_support;
 
 mod auth;
 mod entities;
 mod errors;
 mod facts;
+mod idempotency;
 mod isolation;
 mod loaders;
 mod schema;
 mod server;
+mod validation;
+mod wechat_import;
 
 pub use helpers::{Backend, TestApp, error_code};
