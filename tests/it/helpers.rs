@@ -263,6 +263,12 @@ impl TestApp {
 
     /// Executes raw SQL on the test database and returns the single integer it selects.
     pub async fn scalar(&self, sql: &str) -> i64 {
+        self.ints(sql, 1).await[0]
+    }
+
+    /// Executes raw SQL on the test database and returns the first `n` columns, integers, of
+    /// the one row it selects.
+    pub async fn ints(&self, sql: &str, n: usize) -> Vec<i64> {
         let row = self
             .db
             .query_one_raw(sea_orm::Statement::from_string(
@@ -270,9 +276,14 @@ impl TestApp {
                 sql,
             ))
             .await
-            .expect("query")
-            .expect("a row");
-        row.try_get_by_index::<i64>(0).expect("an integer")
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
+            .unwrap_or_else(|| panic!("no row for {sql}"));
+        (0..n)
+            .map(|i| {
+                row.try_get_by_index::<i64>(i)
+                    .unwrap_or_else(|e| panic!("column {i} of {sql}: {e}"))
+            })
+            .collect()
     }
 
     /// Statements executed so far.

@@ -3,16 +3,20 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod helpers;
+mod ingest_support;
 
 mod auth;
 mod cohorts;
 mod entities;
 mod errors;
 mod facts;
+mod idempotency;
 mod isolation;
 mod kpi_smoke;
 mod loaders;
 mod schema;
 mod server;
+mod validation;
+mod wechat_import;
 
 pub use helpers::{Backend, TestApp, error_code};

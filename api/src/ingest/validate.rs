@@ -20,8 +20,9 @@
 //! - enums by their SCREAMING_SNAKE name, ASCII case-insensitively;
 //! - dates as `YYYY-MM-DD`, exactly;
 //! - timestamps as RFC 3339 with an explicit offset (`2026-03-31T17:00:00Z`,
-//!   `2026-04-01T01:00:00+08:00`, fractional seconds allowed). A time without an offset is
-//!   rejected: it would be ambiguous between the workspace zone and UTC;
+//!   `2026-04-01T01:00:00+08:00`, fractional seconds allowed, truncated to microseconds, the
+//!   precision both databases store). A time without an offset is rejected: it would be
+//!   ambiguous between the workspace zone and UTC;
 //! - money as a plain decimal (`1234.5`, `1234.50`; no exponent, no thousands separators),
 //!   non-negative, at most 2 decimal places (trailing zeros beyond do not count), at most
 //!   [`MAX_MONEY_INTEGER_DIGITS`] integer digits; normalized to scale 2;
@@ -37,7 +38,7 @@ use std::fmt;
 use std::hash::Hash;
 use std::str::FromStr;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
 use chrono_tz::Tz;
 use rust_decimal::Decimal;
 use serde::Deserialize;
@@ -506,7 +507,9 @@ impl RowCheck<'_> {
             );
             return None;
         };
-        let at = at.with_timezone(&Utc);
+        // Microseconds are what both databases keep: a finer instant would be stored changed,
+        // and sending the same row again would count as an update instead of unchanged.
+        let at = at.with_timezone(&Utc).trunc_subsecs(6);
         let date = self.ctx.business_date(at);
         self.business_day(field, date, Some(&text))
             .then_some(Some(at))
@@ -2172,6 +2175,20 @@ mod tests {
         assert_eq!(second.paid_date, date(2026, 3, 30));
         // An omitted refund is 0.00.
         assert_eq!(second.refunded_amount.to_string(), "0.00");
+    }
+
+    #[test]
+    fn timestamps_keep_microseconds() {
+        let out = validate(
+            vec![OrderIn {
+                paid_at: s("2026-03-30T10:00:00.123456789+08:00"),
+                ..order()
+            }],
+            &ctx(),
+        );
+        assert_eq!(out.errors, vec![]);
+        let (_, row) = &out.rows[0];
+        assert_eq!(row.paid_at.to_rfc3339(), "2026-03-30T02:00:00.123456+00:00");
     }
 
     #[test]
