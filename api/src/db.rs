@@ -8,7 +8,10 @@ use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr, SqliteTransactionMode,
+    TransactionOptions, TransactionTrait,
+};
 
 use crate::config::DbConfig;
 
@@ -42,6 +45,20 @@ pub async fn connect(cfg: &DbConfig) -> Result<DatabaseConnection, DbErr> {
         });
     }
     Database::connect(opts).await
+}
+
+/// Begins a transaction that will write after reading. On SQLite it takes the write lock at
+/// once (`BEGIN IMMEDIATE`): a deferred transaction that read before another writer committed
+/// cannot upgrade to a writer and fails instead of waiting. PostgreSQL ignores the mode.
+///
+/// # Errors
+/// Fails when the database cannot start the transaction (e.g. busy past the busy timeout).
+pub async fn begin_write<C: TransactionTrait>(db: &C) -> Result<C::Transaction, DbErr> {
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..TransactionOptions::default()
+    })
+    .await
 }
 
 /// Whether a database URL points at SQLite.

@@ -104,6 +104,8 @@ impl Drop for Cleanup {
 /// A running application over its own fresh database.
 pub struct TestApp {
     pub backend: Backend,
+    /// The PostgreSQL schema of this test (None on SQLite).
+    schema: Option<String>,
     pub router: Router,
     pub db: DatabaseConnection,
     pub config: Config,
@@ -175,12 +177,52 @@ impl TestApp {
         let state = AppState::new(db.clone(), config.limits.clone());
         Self {
             backend,
+            schema: (backend == Backend::Postgres).then(|| name.clone()),
             router: wekpi_api::app::router(state),
             db,
             config,
             statements,
             _cleanup: cleanup,
         }
+    }
+
+    /// A second server over the same database: its own connection pool, alert service and router,
+    /// as another process would have.
+    pub async fn second_server(&self) -> Router {
+        let db = match &self.schema {
+            Some(schema) => {
+                let mut opts = ConnectOptions::new(pg_url());
+                opts.max_connections(5)
+                    .sqlx_logging(false)
+                    .set_schema_search_path(schema.clone());
+                Database::connect(opts).await.expect("open PostgreSQL")
+            }
+            None => wekpi_api::db::connect(&self.config.db)
+                .await
+                .expect("open SQLite"),
+        };
+        wekpi_api::app::router(AppState::new(db, self.config.limits.clone()))
+    }
+
+    /// POSTs a GraphQL body (query and variables) to `router`; returns the JSON response.
+    pub async fn post_json(&self, router: &Router, key: Option<&str>, body: Value) -> Value {
+        let mut builder =
+            Request::post("/graphql").header(header::CONTENT_TYPE, "application/json");
+        if let Some(key) = key {
+            builder = builder.header(header::AUTHORIZATION, format!("Bearer {key}"));
+        }
+        let response = router
+            .clone()
+            .oneshot(builder.body(Body::from(body.to_string())).expect("request"))
+            .await
+            .expect("router answers");
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes();
+        serde_json::from_slice(&bytes).expect("JSON response")
     }
 
     /// Creates a workspace and returns its ADMIN key.

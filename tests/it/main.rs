@@ -5,6 +5,7 @@
 mod helpers;
 mod ingest_support;
 
+mod alerts;
 mod auth;
 mod cohorts;
 mod entities;

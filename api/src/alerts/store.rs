@@ -14,7 +14,6 @@ use entity::{
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection,
     DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-    TransactionTrait,
 };
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -42,7 +41,7 @@ fn advisory_key(workspace_id: i64) -> i64 {
 
 /// Begins a transaction holding the workspace's alert lock.
 async fn locked(db: &DatabaseConnection, workspace_id: i64) -> ApiResult<DatabaseTransaction> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     if db.get_database_backend() == DatabaseBackend::Postgres {
         txn.execute_unprepared(&format!(
             "SELECT pg_advisory_xact_lock({})",
@@ -209,7 +208,12 @@ impl Ctx<'_> {
             Some(a) if a.period_end == Some(end) => before_snapshot(a),
             _ => current,
         };
-        let step = evaluate::step(&before, measured.observation, &condition(rule));
+        let mut step = evaluate::step(&before, measured.observation, &condition(rule));
+        if step.next.state.is_none() && existing.is_some() {
+            // The instance was created by an earlier evaluation of this same period and the
+            // corrected data no longer breaches: it is resolved, not erased.
+            step.next.state = Some(AlertState::Resolved);
+        }
         let Some(state) = step.next.state else {
             return Ok(()); // a group that never breached has no instance
         };
