@@ -499,6 +499,12 @@ pub async fn report<C: ConnectionTrait>(
         if req.group_by.is_empty() {
             groups.insert(Vec::new());
         }
+        // Counted before the cells are built: periods × groups may be far beyond the limit
+        // (DAY over a century × thousands of contents would exhaust memory first).
+        let rows = periods.len().saturating_mul(groups.len());
+        if rows > MAX_ROWS {
+            return Err(too_many_rows(rows));
+        }
         (0..periods.len())
             .flat_map(|p| groups.iter().map(move |g| (p, g.clone())))
             .collect()
