@@ -136,10 +136,13 @@ struct Writer {
 }
 
 impl Writer {
+    /// A numbered placeholder on both dialects: values are pushed in the order the builder
+    /// visits the parts (the FROM subquery of cohorts before the SELECT's bucket ranges), not
+    /// in the order they appear in the text, so SQLite's anonymous `?` would bind them wrongly.
     fn param(&mut self, value: impl Into<Value>) -> String {
         self.values.push(value.into());
         match self.dialect {
-            Dialect::Sqlite => "?".to_string(),
+            Dialect::Sqlite => format!("?{}", self.values.len()),
             Dialect::Postgres => format!("${}", self.values.len()),
         }
     }

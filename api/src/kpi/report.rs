@@ -205,6 +205,18 @@ impl Frame {
             .collect()
     }
 
+    /// Adds the cells of `other`, loaded for other periods with the same aggregates.
+    fn absorb(&mut self, other: Frame) {
+        for (source, sums) in other.sources {
+            match self.sources.get_mut(&source) {
+                Some(own) => own.cells.extend(sums.cells),
+                None => {
+                    self.sources.insert(source, sums);
+                }
+            }
+        }
+    }
+
     /// Everything summed into period 0 and the empty group (for additive aggregates).
     fn collapsed(&self) -> Frame {
         let mut out = Frame::default();
@@ -254,11 +266,18 @@ impl Target {
 
     /// The comparison ranges `ranges[i]` of report period `i`: calendar buckets when they are
     /// exactly the clipped calendar buckets of their span, explicit ranges otherwise (e.g. ISO
-    /// weeks one year earlier).
-    fn comparison(ranges: &[DateRange], g: Granularity) -> Option<Self> {
-        let from = ranges.iter().map(DateRange::from).min()?;
-        let to = ranges.iter().map(DateRange::to).max()?;
-        let span = DateRange::new(from, to).ok()?;
+    /// weeks one year earlier). Explicit ranges may need several statements (see
+    /// [`Target::layers`]).
+    fn comparison(ranges: &[DateRange], g: Granularity) -> Vec<Self> {
+        let (Some(from), Some(to)) = (
+            ranges.iter().map(DateRange::from).min(),
+            ranges.iter().map(DateRange::to).max(),
+        ) else {
+            return Vec::new();
+        };
+        let Ok(span) = DateRange::new(from, to) else {
+            return Vec::new();
+        };
         let mut distinct: Vec<DateRange> = ranges.to_vec();
         distinct.dedup();
         let calendar: Vec<DateRange> = buckets::periods(span, g)
@@ -270,21 +289,53 @@ impl Target {
             for (i, r) in ranges.iter().enumerate() {
                 index.entry(bucket_key(r.from(), g)).or_default().push(i);
             }
-            Some(Self {
+            vec![Self {
                 range: span,
                 bucketing: Bucketing::Calendar(g),
                 index,
-            })
+            }]
         } else {
-            let index = (0..ranges.len())
-                .map(|i| (i.to_string(), vec![i]))
-                .collect();
-            Some(Self {
-                range: span,
-                bucketing: Bucketing::Ranges(ranges.to_vec()),
-                index,
-            })
+            Self::layers(ranges)
         }
+    }
+
+    /// Explicit `ranges` (in date order) as statements whose ranges are pairwise disjoint.
+    ///
+    /// A statement's `CASE` puts a date into its first matching range only, but year-earlier
+    /// ranges may share a day: 29 February becomes 28 February, so the ISO weeks
+    /// 2016-02-22..2016-02-28 and 2016-02-29..2016-03-06 both compare with a range holding
+    /// 2015-02-28. Each range goes into the first layer it does not overlap; one statement per
+    /// layer (a single one unless ranges overlap).
+    fn layers(ranges: &[DateRange]) -> Vec<Self> {
+        let mut layers: Vec<Vec<usize>> = Vec::new();
+        for (i, r) in ranges.iter().enumerate() {
+            let fits = |layer: &&mut Vec<usize>| {
+                layer
+                    .last()
+                    .is_none_or(|&last| ranges[last].to() < r.from())
+            };
+            match layers.iter_mut().find(fits) {
+                Some(layer) => layer.push(i),
+                None => layers.push(vec![i]),
+            }
+        }
+        layers
+            .into_iter()
+            .filter_map(|layer| {
+                let own: Vec<DateRange> = layer.iter().map(|&i| ranges[i]).collect();
+                let span = DateRange::new(own.first()?.from(), own.last()?.to()).ok()?;
+                let index = layer
+                    .iter()
+                    .enumerate()
+                    .map(|(position, &i)| (position.to_string(), vec![i]))
+                    .collect();
+                Some(Self {
+                    range: span,
+                    bucketing: Bucketing::Ranges(own),
+                    index,
+                })
+            })
+            .collect()
     }
 }
 
@@ -435,10 +486,11 @@ pub async fn report<C: ConnectionTrait>(
                     CompareTo::PreviousYear => buckets::previous_year(p.range()),
                 })
                 .collect();
-            match Target::comparison(&ranges, g) {
-                Some(target) => Some(engine.load(&target, &req.group_by).await?),
-                None => None,
+            let mut frame = Frame::default();
+            for target in Target::comparison(&ranges, g) {
+                frame.absorb(engine.load(&target, &req.group_by).await?);
             }
+            Some(frame)
         }
     };
 
@@ -448,6 +500,12 @@ pub async fn report<C: ConnectionTrait>(
         let mut groups: BTreeSet<Vec<GroupVal>> = present.iter().map(|(_, g)| g.clone()).collect();
         if req.group_by.is_empty() {
             groups.insert(Vec::new());
+        }
+        // Counted before the cells are built: periods × groups may be far beyond the limit
+        // (DAY over a century × thousands of contents would exhaust memory first).
+        let rows = periods.len().saturating_mul(groups.len());
+        if rows > MAX_ROWS {
+            return Err(too_many_rows(rows));
         }
         (0..periods.len())
             .flat_map(|p| groups.iter().map(move |g| (p, g.clone())))
