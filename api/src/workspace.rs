@@ -1,4 +1,5 @@
-//! Workspaces (tenants): creation with a first ADMIN key and the default alert rules.
+//! Workspaces (tenants): creation with a first ADMIN key and the default alert rules, and
+//! settings (name, time zone, currency, gross margin, LTV horizon).
 
 use chrono::Utc;
 use entity::workspace;
@@ -38,4 +39,128 @@ pub async fn create(
     crate::alerts::rules::create_defaults(&txn, ws.id).await?;
     txn.commit().await?;
     Ok((ws, key))
+}
+
+/// New values for a workspace's settings; `None` keeps the current value.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Settings {
+    pub name: Option<String>,
+    pub timezone: Option<String>,
+    pub currency: Option<String>,
+    pub gross_margin: Option<f64>,
+    pub ltv_horizon_months: Option<i32>,
+}
+
+fn check_settings(s: &Settings) -> ApiResult<()> {
+    if let Some(name) = &s.name
+        && (name.trim().is_empty() || name.chars().count() > 200)
+    {
+        return Err(ApiError::bad_input(
+            "a workspace name must have 1 to 200 characters",
+        ));
+    }
+    if let Some(tz) = &s.timezone
+        && tz.parse::<chrono_tz::Tz>().is_err()
+    {
+        return Err(ApiError::bad_input(format!(
+            "`{tz}` is not an IANA time zone such as Asia/Shanghai"
+        )));
+    }
+    if let Some(c) = &s.currency
+        && !(c.len() == 3 && c.chars().all(|ch| ch.is_ascii_uppercase()))
+    {
+        return Err(ApiError::bad_input(
+            "currency must be an ISO 4217 code such as CNY",
+        ));
+    }
+    if let Some(m) = s.gross_margin
+        && !(0.0..=1.0).contains(&m)
+    {
+        return Err(ApiError::bad_input("grossMargin must be between 0 and 1"));
+    }
+    if let Some(h) = s.ltv_horizon_months
+        && !(1..=120).contains(&h)
+    {
+        return Err(ApiError::bad_input(
+            "ltvHorizonMonths must be between 1 and 120",
+        ));
+    }
+    Ok(())
+}
+
+/// Updates the caller's workspace settings. A new time zone moves every order to the business
+/// date of its `paidAt` in that zone, in the same transaction.
+///
+/// # Errors
+/// `BAD_USER_INPUT` for an invalid value; `INTERNAL` on database failure.
+pub async fn update_settings(
+    db: &DatabaseConnection,
+    tenant: &crate::auth::Tenant,
+    settings: &Settings,
+) -> ApiResult<workspace::Model> {
+    use entity::order;
+    use sea_orm::{
+        ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, sea_query::Expr,
+    };
+
+    check_settings(settings)?;
+    let txn = crate::db::begin_write(db).await?;
+    let current = tenant.workspace().clone();
+    let mut row: workspace::ActiveModel = current.clone().into();
+    if let Some(v) = &settings.name {
+        row.name = Set(v.trim().to_string());
+    }
+    if let Some(v) = &settings.currency {
+        row.currency = Set(v.clone());
+    }
+    if let Some(v) = settings.gross_margin {
+        row.gross_margin = Set(v);
+    }
+    if let Some(v) = settings.ltv_horizon_months {
+        row.ltv_horizon_months = Set(v);
+    }
+    if let Some(tz_name) = settings
+        .timezone
+        .as_ref()
+        .filter(|tz| **tz != current.timezone)
+    {
+        row.timezone = Set(tz_name.clone());
+        let tz: chrono_tz::Tz = tz_name
+            .parse()
+            .map_err(|_| ApiError::bad_input("invalid time zone"))?;
+        let mut after = 0i64;
+        loop {
+            let page: Vec<(i64, chrono::DateTime<chrono::Utc>)> = order::Entity::find()
+                .select_only()
+                .column(order::Column::Id)
+                .column(order::Column::PaidAt)
+                .filter(order::Column::WorkspaceId.eq(current.id))
+                .filter(order::Column::Id.gt(after))
+                .order_by_asc(order::Column::Id)
+                .limit(5_000)
+                .into_tuple()
+                .all(&txn)
+                .await?;
+            let Some(&(last, _)) = page.last() else { break };
+            after = last;
+            let mut by_date: std::collections::BTreeMap<chrono::NaiveDate, Vec<i64>> =
+                std::collections::BTreeMap::new();
+            for (id, paid_at) in page {
+                by_date
+                    .entry(paid_at.with_timezone(&tz).date_naive())
+                    .or_default()
+                    .push(id);
+            }
+            for (date, ids) in by_date {
+                order::Entity::update_many()
+                    .col_expr(order::Column::PaidDate, Expr::value(date))
+                    .filter(order::Column::Id.is_in(ids))
+                    .exec(&txn)
+                    .await?;
+            }
+        }
+    }
+    let saved = row.update(&txn).await?;
+    txn.commit().await?;
+    Ok(saved)
 }

@@ -21,6 +21,7 @@ mod kpi_traps;
 mod loaders;
 mod schema;
 mod server;
+mod settings;
 mod validation;
 mod wechat_import;
 

@@ -76,15 +76,8 @@ impl ViewerQuery {
     /// The authenticated caller: workspace, key name and role.
     async fn viewer(&self, ctx: &Context<'_>) -> Result<Viewer> {
         let t = tenant(ctx)?;
-        let ws = t.workspace();
         Ok(Viewer {
-            workspace: WorkspaceInfo {
-                name: ws.name.clone(),
-                timezone: ws.timezone.clone(),
-                currency: ws.currency.clone(),
-                gross_margin: ws.gross_margin,
-                ltv_horizon_months: ws.ltv_horizon_months,
-            },
+            workspace: info(t.workspace()),
             key_name: t.key_name().to_string(),
             role: t.role(),
         })
@@ -95,6 +88,31 @@ impl ViewerQuery {
     async fn api_keys(&self, ctx: &Context<'_>) -> Result<Vec<ApiKey>> {
         let keys = auth::list_keys(db(ctx)?, tenant(ctx)?).await?;
         Ok(keys.into_iter().map(ApiKey::from).collect())
+    }
+}
+
+/// New workspace settings; omitted fields keep their value.
+#[derive(async_graphql::InputObject)]
+pub struct WorkspaceSettingsInput {
+    pub name: Option<String>,
+    /// IANA time zone in which business dates are counted; changing it moves orders to the
+    /// business date of their `paidAt` in the new zone.
+    pub timezone: Option<String>,
+    /// ISO 4217 code.
+    pub currency: Option<String>,
+    /// 0–1, applied by LTV.
+    pub gross_margin: Option<f64>,
+    /// 1–120 months after the first order, used by LTV.
+    pub ltv_horizon_months: Option<i32>,
+}
+
+fn info(ws: &entity::workspace::Model) -> WorkspaceInfo {
+    WorkspaceInfo {
+        name: ws.name.clone(),
+        timezone: ws.timezone.clone(),
+        currency: ws.currency.clone(),
+        gross_margin: ws.gross_margin,
+        ltv_horizon_months: ws.ltv_horizon_months,
     }
 }
 
@@ -116,6 +134,24 @@ impl KeyMutation {
             api_key: issued.model.into(),
             secret: issued.secret,
         })
+    }
+
+    /// Updates the caller's workspace settings (ADMIN).
+    #[graphql(guard = "RoleGuard(Role::Admin)")]
+    async fn update_workspace_settings(
+        &self,
+        ctx: &Context<'_>,
+        input: WorkspaceSettingsInput,
+    ) -> Result<WorkspaceInfo> {
+        let settings = crate::workspace::Settings {
+            name: input.name,
+            timezone: input.timezone,
+            currency: input.currency,
+            gross_margin: input.gross_margin,
+            ltv_horizon_months: input.ltv_horizon_months,
+        };
+        let saved = crate::workspace::update_settings(db(ctx)?, tenant(ctx)?, &settings).await?;
+        Ok(info(&saved))
     }
 
     /// Revokes a key of the caller's workspace; requests with it are refused from now on (ADMIN).
