@@ -6,7 +6,6 @@ use chrono::{DateTime, Utc};
 use entity::{alert, alert_event, alert_rule};
 
 use super::directory::{ConnectionFields, IdCursor, decode_after};
-use super::enums::{CampaignKind, ContentKind};
 use super::kpi::{DimensionValue, Granularity, KpiFilter, Period};
 use super::scalars::Date;
 use super::{alert_service, db};
@@ -15,7 +14,6 @@ use crate::auth::{Role, RoleGuard, tenant};
 use crate::directory::PageArgs;
 use crate::error::ApiError;
 use crate::kpi::catalog::{Dimension, KpiKey};
-use crate::kpi::report::FilterKeys;
 
 /// What a condition compares.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
@@ -144,36 +142,6 @@ impl TryFrom<AlertRuleInput> for rules::RuleSpec {
     }
 }
 
-/// A rule's filter.
-#[derive(SimpleObject)]
-pub struct RuleFilter {
-    pub accounts: Option<Vec<String>>,
-    pub contents: Option<Vec<String>>,
-    pub content_kinds: Option<Vec<ContentKind>>,
-    pub campaigns: Option<Vec<String>>,
-    pub campaign_kinds: Option<Vec<CampaignKind>>,
-    pub channels: Option<Vec<String>>,
-    pub staff: Option<Vec<String>>,
-}
-
-impl From<FilterKeys> for RuleFilter {
-    fn from(f: FilterKeys) -> Self {
-        Self {
-            accounts: f.accounts,
-            contents: f.contents,
-            content_kinds: f
-                .content_kinds
-                .map(|v| v.into_iter().map(Into::into).collect()),
-            campaigns: f.campaigns,
-            campaign_kinds: f
-                .campaign_kinds
-                .map(|v| v.into_iter().map(Into::into).collect()),
-            channels: f.channels,
-            staff: f.staff,
-        }
-    }
-}
-
 /// A rule's condition.
 #[derive(SimpleObject)]
 pub struct AlertCondition {
@@ -200,7 +168,7 @@ impl AlertRule {
     async fn kpi(&self) -> Option<KpiKey> {
         rules::kpi_of(&self.0)
     }
-    async fn filter(&self) -> RuleFilter {
+    async fn filter(&self) -> KpiFilter {
         rules::filter_of(&self.0).into()
     }
     async fn group_by(&self) -> Vec<Dimension> {
