@@ -8,7 +8,10 @@ use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbErr,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+};
 
 use crate::config::DbConfig;
 
@@ -42,6 +45,24 @@ pub async fn connect(cfg: &DbConfig) -> Result<DatabaseConnection, DbErr> {
         });
     }
     Database::connect(opts).await
+}
+
+/// Begins a transaction that will write.
+///
+/// On SQLite it is `BEGIN IMMEDIATE`: it takes the write lock at once, waiting (busy timeout)
+/// while another connection writes. A deferred transaction that reads first would instead fail
+/// with "database is locked" (SQLITE_BUSY_SNAPSHOT) when another connection commits a write
+/// between its first read and its first write, which the webhook worker, the scheduler and
+/// ingestion running side by side make likely. PostgreSQL ignores the mode.
+///
+/// # Errors
+/// The database's.
+pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..TransactionOptions::default()
+    })
+    .await
 }
 
 /// Whether a database URL points at SQLite.

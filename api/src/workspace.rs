@@ -2,7 +2,7 @@
 
 use chrono::Utc;
 use entity::workspace;
-use sea_orm::{ActiveModelTrait, DatabaseConnection, Set, TransactionTrait};
+use sea_orm::{ActiveModelTrait, DatabaseConnection, Set};
 
 use crate::auth::{self, IssuedKey, Role};
 use crate::error::{ApiError, ApiResult};
@@ -22,7 +22,7 @@ pub async fn create(
             "a workspace name must have 1 to 200 characters",
         ));
     }
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let ws = workspace::ActiveModel {
         name: Set(name.to_string()),
         timezone: Set("Asia/Shanghai".into()),

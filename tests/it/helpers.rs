@@ -104,6 +104,8 @@ impl Drop for Cleanup {
 /// A running application over its own fresh database.
 pub struct TestApp {
     pub backend: Backend,
+    /// The state behind `router`: serve it on a socket to share its alert service.
+    pub state: AppState,
     pub router: Router,
     pub db: DatabaseConnection,
     pub config: Config,
@@ -175,7 +177,8 @@ impl TestApp {
         let state = AppState::new(db.clone(), config.limits.clone());
         Self {
             backend,
-            router: wekpi_api::app::router(state),
+            router: wekpi_api::app::router(state.clone()),
+            state,
             db,
             config,
             statements,

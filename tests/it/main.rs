@@ -14,6 +14,7 @@ mod idempotency;
 mod isolation;
 mod kpi_smoke;
 mod loaders;
+mod push;
 mod schema;
 mod server;
 mod validation;

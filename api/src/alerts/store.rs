@@ -14,7 +14,6 @@ use entity::{
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection,
     DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-    TransactionTrait,
 };
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -41,8 +40,11 @@ fn advisory_key(workspace_id: i64) -> i64 {
 }
 
 /// Begins a transaction holding the workspace's alert lock.
-async fn locked(db: &DatabaseConnection, workspace_id: i64) -> ApiResult<DatabaseTransaction> {
-    let txn = db.begin().await?;
+pub(super) async fn locked(
+    db: &DatabaseConnection,
+    workspace_id: i64,
+) -> ApiResult<DatabaseTransaction> {
+    let txn = crate::db::begin_write(db).await?;
     if db.get_database_backend() == DatabaseBackend::Postgres {
         txn.execute_unprepared(&format!(
             "SELECT pg_advisory_xact_lock({})",

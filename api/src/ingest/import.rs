@@ -3,7 +3,7 @@
 //! created.
 
 use entity::content;
-use sea_orm::{DatabaseConnection, TransactionTrait};
+use sea_orm::DatabaseConnection;
 use serde_json::Value;
 
 use super::store::{IngestReport, finish, ingest_in};
@@ -41,7 +41,7 @@ pub async fn import_wechat(
     atomic: bool,
 ) -> ApiResult<IngestReport> {
     let mapped = wechat::map(source, account_key, staff, payload)?;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let mut report = IngestReport::default();
     if !mapped.contents.is_empty() {
         let keys: Vec<String> = mapped

@@ -11,7 +11,6 @@ use chrono::{DateTime, Utc};
 use entity::{Money, account, campaign, channel, content, customer};
 use sea_orm::{
     ActiveEnum, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, Set,
-    TransactionTrait,
 };
 
 use super::upsert::{Counts, UpsertPlan, upsert};
@@ -169,7 +168,7 @@ where
     R::Output: Storable,
     <<R::Output as Storable>::Entity as EntityTrait>::ActiveModel: Send,
 {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let report = ingest_in(&txn, tenant, rows, atomic).await?;
     finish(txn, report, atomic).await
 }
