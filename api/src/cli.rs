@@ -101,10 +101,17 @@ async fn serve(config: Config) -> CliResult {
             shutdown.clone(),
         )
     });
+    let webhooks = alerts::webhook::spawn(
+        state.db.clone(),
+        state.alerts.clone(),
+        config.webhooks.clone(),
+        shutdown.clone(),
+    );
     app::serve(listener, state, shutdown).await?;
     if let Some(scheduler) = scheduler {
         scheduler.await?;
     }
+    webhooks.await?;
     tracing::info!("stopped");
     Ok(())
 }

@@ -106,6 +106,8 @@ pub struct TestApp {
     pub backend: Backend,
     /// The PostgreSQL schema of this test (None on SQLite).
     schema: Option<String>,
+    /// The state behind `router`: serve it on a socket to share its alert service.
+    pub state: AppState,
     pub router: Router,
     pub db: DatabaseConnection,
     pub config: Config,
@@ -178,7 +180,8 @@ impl TestApp {
         Self {
             backend,
             schema: (backend == Backend::Postgres).then(|| name.clone()),
-            router: wekpi_api::app::router(state),
+            router: wekpi_api::app::router(state.clone()),
+            state,
             db,
             config,
             statements,

@@ -19,6 +19,7 @@ mod kpi_smoke;
 mod kpi_support;
 mod kpi_traps;
 mod loaders;
+mod push;
 mod schema;
 mod server;
 mod settings;

@@ -40,7 +40,10 @@ fn advisory_key(workspace_id: i64) -> i64 {
 }
 
 /// Begins a transaction holding the workspace's alert lock.
-async fn locked(db: &DatabaseConnection, workspace_id: i64) -> ApiResult<DatabaseTransaction> {
+pub(super) async fn locked(
+    db: &DatabaseConnection,
+    workspace_id: i64,
+) -> ApiResult<DatabaseTransaction> {
     let txn = crate::db::begin_write(db).await?;
     if db.get_database_backend() == DatabaseBackend::Postgres {
         txn.execute_unprepared(&format!(

@@ -1,15 +1,16 @@
 //! Alerting API: rules, the alert snapshot, the event feed, acknowledgement, evaluation.
 
 use async_graphql::connection::{Connection, Edge};
-use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
+use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject, Subscription};
 use chrono::{DateTime, Utc};
 use entity::{alert, alert_event, alert_rule};
+use futures::{Stream, StreamExt};
 
 use super::directory::{ConnectionFields, IdCursor, decode_after};
 use super::kpi::{DimensionValue, Granularity, KpiFilter, Period};
 use super::scalars::Date;
 use super::{alert_service, db};
-use crate::alerts::{rules, store};
+use crate::alerts::{feed, rules, store};
 use crate::auth::{Role, RoleGuard, tenant};
 use crate::directory::PageArgs;
 use crate::error::ApiError;
@@ -365,7 +366,8 @@ pub struct EvaluationSummary {
     pub events_created: u32,
 }
 
-fn parse_id(id: &ID, noun: &str) -> Result<i64, ApiError> {
+/// The numeric id of an `ID`; anything else is an id that does not exist.
+pub(super) fn parse_id(id: &ID, noun: &str) -> Result<i64, ApiError> {
     id.parse::<i64>()
         .map_err(|_| ApiError::NotFound(format!("no {noun} with id {}", id.as_str())))
 }
@@ -519,5 +521,29 @@ impl AlertMutation {
             alerts_changed: s.alerts_changed,
             events_created: s.events,
         })
+    }
+}
+
+#[derive(Default)]
+pub struct AlertSubscription;
+
+#[Subscription]
+impl AlertSubscription {
+    /// The alert events after `after` (a cursor from the feed; default: from the first), then
+    /// each new event as soon as it is committed, by any server. Never repeats or skips one;
+    /// a client that reconnects with its last cursor resumes exactly.
+    async fn alert_events(
+        &self,
+        ctx: &Context<'_>,
+        after: Option<String>,
+    ) -> Result<impl Stream<Item = Result<AlertEvent>> + use<>> {
+        let after = decode_after(after)?.unwrap_or(0);
+        let events = feed::follow(
+            db(ctx)?.clone(),
+            alert_service(ctx)?,
+            tenant(ctx)?.workspace_id(),
+            after,
+        );
+        Ok(events.map(|e| e.map(AlertEvent::from).map_err(Into::into)))
     }
 }
