@@ -13,6 +13,7 @@ mod errors;
 mod facts;
 mod idempotency;
 mod isolation;
+mod isolation_matrix;
 mod kpi_golden;
 mod kpi_isolation;
 mod kpi_smoke;

@@ -117,14 +117,14 @@ async fn feed(app: &TestApp, key: &str) -> Vec<Value> {
 }
 
 /// A server on 127.0.0.1.
-struct Server {
-    addr: SocketAddr,
+pub(crate) struct Server {
+    pub(crate) addr: SocketAddr,
     shutdown: CancellationToken,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
 }
 
 impl Server {
-    async fn start(state: AppState) -> Self {
+    pub(crate) async fn start(state: AppState) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let shutdown = CancellationToken::new();
@@ -137,7 +137,7 @@ impl Server {
     }
 
     /// Shuts the server down; it must stop at once, open subscriptions or not.
-    async fn stop(self) {
+    pub(crate) async fn stop(self) {
         self.shutdown.cancel();
         let stopped = tokio::time::timeout(Duration::from_secs(5), self.task).await;
         assert!(
@@ -147,16 +147,16 @@ impl Server {
     }
 }
 
-type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+pub(crate) type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 /// What the server sent next.
 #[derive(Debug)]
-enum Frame {
+pub(crate) enum Frame {
     Json(Value),
     Closed(u16, String),
 }
 
-async fn connect(addr: SocketAddr) -> Ws {
+pub(crate) async fn connect(addr: SocketAddr) -> Ws {
     let mut request = format!("ws://{addr}/graphql/ws")
         .into_client_request()
         .unwrap();
@@ -178,7 +178,7 @@ async fn send(ws: &mut Ws, message: Value) {
         .unwrap();
 }
 
-async fn next_frame(ws: &mut Ws) -> Frame {
+pub(crate) async fn next_frame(ws: &mut Ws) -> Frame {
     let deadline = Instant::now() + PATIENCE;
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
@@ -202,12 +202,12 @@ async fn next_frame(ws: &mut Ws) -> Frame {
 }
 
 /// Sends `connection_init` with `payload` and returns the answer.
-async fn init(ws: &mut Ws, payload: Value) -> Frame {
+pub(crate) async fn init(ws: &mut Ws, payload: Value) -> Frame {
     send(ws, json!({ "type": "connection_init", "payload": payload })).await;
     next_frame(ws).await
 }
 
-async fn subscribe(ws: &mut Ws, id: &str, after: Option<&str>) {
+pub(crate) async fn subscribe(ws: &mut Ws, id: &str, after: Option<&str>) {
     let query = format!(
         "subscription($after: String) {{ alertEvents(after: $after) {{ {EVENT_FIELDS} }} }}"
     );
