@@ -9,6 +9,7 @@
 //! - [`directory`] — tenant-scoped reads of accounts, contents, campaigns, channels, customers.
 //! - [`kpi`] — the KPI catalog, calendar buckets and formulas.
 //! - [`ingest`] — validation and idempotent, set-based upserts of everything that is loaded.
+//! - [`demo`] — the deterministic demo data set, loaded through ingestion (`serve --demo`).
 //! - [`graphql`] — the adapter: schema, HTTP handlers, types, per-request loaders.
 //! - [`app`] — state, router, serving with graceful shutdown.
 //! - [`telemetry`] — logs.
@@ -19,6 +20,7 @@ pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod demo;
 pub mod directory;
 pub mod error;
 pub mod graphql;

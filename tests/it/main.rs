@@ -5,6 +5,7 @@
 mod helpers;
 
 mod auth;
+mod demo;
 mod entities;
 mod errors;
 mod facts;
