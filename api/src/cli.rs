@@ -1,11 +1,11 @@
-//! The `wekpi` command line: `serve`, `migrate`, `workspace create`, `schema`.
+//! The `wekpi` command line: `serve [--demo]`, `migrate`, `workspace create`, `schema`.
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{Config, DbConfig};
-use crate::{alerts, app, db, graphql, telemetry, workspace};
+use crate::{alerts, app, db, demo, graphql, telemetry, workspace};
 
 /// Wekpi: a GraphQL data platform for marketing KPI dashboards in the WeChat ecosystem.
 #[derive(Debug, Parser)]
@@ -21,6 +21,8 @@ enum Command {
     Serve {
         #[command(flatten)]
         config: Config,
+        #[command(flatten)]
+        demo: DemoArgs,
     },
     /// Apply pending database migrations and exit.
     Migrate {
@@ -47,6 +49,23 @@ enum WorkspaceCommand {
     },
 }
 
+/// `serve --demo [--scale N]`.
+#[derive(Debug, Args)]
+struct DemoArgs {
+    /// Create (or refresh) the "Wekpi Demo" workspace with a realistic data set and print new
+    /// keys for it.
+    #[arg(long)]
+    demo: bool,
+    /// Size factor of the demo data set (contents, customers, orders, staff…), for benchmarks.
+    #[arg(
+        long,
+        requires = "demo",
+        default_value_t = 1,
+        value_parser = clap::value_parser!(u32).range(1..=1000)
+    )]
+    scale: u32,
+}
+
 type CliResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
 
 /// Parses the command line and runs the command.
@@ -55,7 +74,7 @@ type CliResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
 /// Whatever the command fails with; `main` prints it and exits non-zero.
 pub async fn run() -> CliResult {
     match Cli::parse().command {
-        Command::Serve { config } => serve(config).await,
+        Command::Serve { config, demo } => serve(config, demo).await,
         Command::Migrate { db: cfg } => {
             telemetry::init("pretty");
             let conn = db::connect(&cfg).await?;
@@ -84,13 +103,33 @@ pub async fn run() -> CliResult {
     }
 }
 
-async fn serve(config: Config) -> CliResult {
+async fn serve(config: Config, args: DemoArgs) -> CliResult {
     telemetry::init(&config.log_format);
     let state = app::prepare(&config).await?;
+    let demo = match args.demo {
+        true => {
+            println!("Loading the demo data set (scale {})…", args.scale);
+            let mut progress = |report: &demo::KindReport| println!("  {report}");
+            let setup = demo::setup(
+                &state.db,
+                &state.alerts,
+                args.scale,
+                demo::DEFAULT_DAYS,
+                &mut progress,
+            )
+            .await
+            .map_err(|e| e.detail())?;
+            Some(setup)
+        }
+        false => None,
+    };
     let listener = TcpListener::bind(config.bind).await?;
     let addr = listener.local_addr()?;
     tracing::info!(%addr, "listening");
     println!("Wekpi is listening on http://{addr} — GraphiQL at http://{addr}/graphql");
+    if let Some(setup) = demo {
+        print!("{}", setup.banner(&format!("http://{addr}")));
+    }
     let shutdown = CancellationToken::new();
     app::cancel_on_signal(shutdown.clone());
     let scheduler = (config.eval_interval_secs > 0).then(|| {

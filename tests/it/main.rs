@@ -8,6 +8,7 @@ mod ingest_support;
 mod alerts;
 mod auth;
 mod cohorts;
+mod demo;
 mod entities;
 mod errors;
 mod facts;

@@ -455,6 +455,18 @@ pub async fn events_after<C: ConnectionTrait>(
     Ok((rows, more))
 }
 
+/// How many alerts of the caller's workspace are firing.
+///
+/// # Errors
+/// `INTERNAL`.
+pub async fn firing_count<C: ConnectionTrait>(db: &C, tenant: &Tenant) -> ApiResult<u64> {
+    Ok(alert::Entity::find()
+        .filter(alert::Column::WorkspaceId.eq(tenant.workspace_id()))
+        .filter(alert::Column::State.eq(AlertState::Firing))
+        .count(db)
+        .await?)
+}
+
 /// Filters of the alert snapshot.
 #[derive(Clone, Debug, Default)]
 pub struct AlertFilter {
