@@ -5,6 +5,7 @@
 mod helpers;
 
 mod auth;
+mod cli;
 mod entities;
 mod errors;
 mod facts;
