@@ -7,6 +7,7 @@ mod ingest_support;
 
 mod alerts;
 mod auth;
+mod cli;
 mod cohorts;
 mod demo;
 mod entities;
