@@ -10,7 +10,8 @@
 //! - [`kpi`] — the KPI catalog, calendar buckets and formulas.
 //! - [`ingest`] — validation and idempotent, set-based upserts of everything that is loaded.
 //! - [`alerts`] — alert rules, the state machine, evaluation, the event feed, the scheduler.
-//! - [`graphql`] — the adapter: schema, HTTP handlers, types, per-request loaders.
+//! - [`graphql`] — the adapter: schema, HTTP handlers, limits on requests, types, per-request
+//!   loaders.
 //! - [`app`] — state, router, serving with graceful shutdown.
 //! - [`telemetry`] — logs.
 //! - [`cli`] — the `wekpi` command line.

@@ -2,9 +2,9 @@
 //! the URL: never a mutation), `GET /schema.graphql`.
 //!
 //! The handlers read the request themselves: one JSON object of at most the body limit, with
-//! `Content-Type: application/json`. They authenticate the key before reading the body, attach
-//! the tenant and fresh loaders, enforce the request deadline, and make sure every error leaves
-//! with an `extensions.code`.
+//! `Content-Type: application/json`. They authenticate the key before reading the body, check
+//! the request against the [`guard`] limits, attach the tenant and fresh loaders, enforce the
+//! request deadline, and make sure every error leaves with an `extensions.code`.
 //!
 //! A request that is no GraphQL request is answered with a 4xx status in the GraphQL error
 //! shape: 413 for a body over the limit (`QUERY_TOO_COMPLEX`), 415 for a body that is not JSON,
@@ -24,7 +24,7 @@ use axum::response::{Html, IntoResponse};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use serde_json::json;
 
-use super::Loaders;
+use super::{Loaders, guard};
 use crate::app::AppState;
 use crate::auth::{self, Tenant};
 use crate::error::ApiError;
@@ -198,13 +198,16 @@ enum Operations {
     QueriesOnly,
 }
 
-/// Executes the request within the deadline.
+/// Checks the request against the [`guard`] limits, then executes it within the deadline.
 async fn execute(
     state: &AppState,
     tenant: Tenant,
     mut request: Request,
     operations: Operations,
 ) -> axum::response::Response {
+    if let Err(error) = guard::check_source(&request.query) {
+        return errors(vec![server_error(&error)]);
+    }
     let document = match request.parsed_query() {
         Ok(document) => document,
         Err(error) => return errors(vec![error]),
@@ -221,6 +224,13 @@ async fn execute(
         )
         .into_response();
     }
+    let checked = guard::check_document(document, state.limits.max_fields).and_then(|()| {
+        guard::check_variables(&request.variables, request.operation_name.as_deref())
+    });
+    if let Err(error) = checked {
+        return errors(vec![server_error(&error)]);
+    }
+
     let loaders = Loaders::new(&state.db, tenant.workspace_id());
     let request = request.data(tenant).data(loaders);
     let deadline = state.limits.request_timeout();

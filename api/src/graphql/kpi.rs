@@ -314,6 +314,9 @@ pub struct KpiQuery;
 #[Object]
 impl KpiQuery {
     /// Every KPI: labels, formula, unit, direction, dimensions, thresholds, benchmark.
+    // One statement (the workspace's thresholds) and a list of every KPI, like a page of that
+    // size: so that aliases of it are charged for what they cost.
+    #[graphql(complexity = "50 + catalog::all().len() * child_complexity")]
     async fn kpi_catalog(&self, ctx: &Context<'_>) -> Result<Vec<KpiDefinition>> {
         let in_force = store::thresholds(db(ctx)?, tenant(ctx)?).await?;
         Ok(catalog::all()
