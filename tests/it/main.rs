@@ -11,6 +11,7 @@ mod cohorts;
 mod entities;
 mod errors;
 mod facts;
+mod hostile;
 mod idempotency;
 mod isolation;
 mod kpi_golden;
