@@ -43,6 +43,12 @@ pub struct Limits {
     #[arg(long, env = "WEKPI_MAX_COMPLEXITY", default_value_t = 20_000)]
     pub max_complexity: usize,
 
+    /// Most fields a GraphQL query may select, counting every alias and every use of a
+    /// fragment: complexity charges a cheap field 1, so thousands of aliases of one would pass
+    /// it and all be executed.
+    #[arg(long, env = "WEKPI_MAX_FIELDS", default_value_t = 1_000)]
+    pub max_fields: usize,
+
     /// Largest accepted request body, in bytes.
     #[arg(long, env = "WEKPI_BODY_LIMIT_BYTES", default_value_t = 32 * 1024 * 1024)]
     pub body_limit_bytes: usize,
@@ -154,6 +160,7 @@ impl Default for Limits {
         Self {
             max_depth: 12,
             max_complexity: 20_000,
+            max_fields: 1_000,
             body_limit_bytes: 32 * 1024 * 1024,
             request_timeout_secs: 30,
         }

@@ -11,7 +11,8 @@
 //! - [`ingest`] — validation and idempotent, set-based upserts of everything that is loaded.
 //! - [`alerts`] — alert rules, the state machine, evaluation, the event feed, the scheduler.
 //! - [`demo`] — the deterministic demo data set, loaded through ingestion (`serve --demo`).
-//! - [`graphql`] — the adapter: schema, HTTP handlers, types, per-request loaders.
+//! - [`graphql`] — the adapter: schema, HTTP handlers, limits on requests, types, per-request
+//!   loaders.
 //! - [`app`] — state, router, serving with graceful shutdown.
 //! - [`telemetry`] — logs.
 //! - [`cli`] — the `wekpi` command line.

@@ -13,6 +13,7 @@ mod demo;
 mod entities;
 mod errors;
 mod facts;
+mod hostile;
 mod idempotency;
 mod isolation;
 mod isolation_matrix;

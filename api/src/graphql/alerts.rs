@@ -15,6 +15,7 @@ use crate::auth::{Role, RoleGuard, tenant};
 use crate::directory::PageArgs;
 use crate::error::ApiError;
 use crate::kpi::catalog::{Dimension, KpiKey};
+use crate::kpi::report::FilterKeys;
 
 /// What a condition compares.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
@@ -126,7 +127,11 @@ impl TryFrom<AlertRuleInput> for rules::RuleSpec {
         Ok(Self {
             name: i.name,
             kpi: i.kpi,
-            filter: i.filter.map(Into::into).unwrap_or_default(),
+            filter: i
+                .filter
+                .map(FilterKeys::try_from)
+                .transpose()?
+                .unwrap_or_default(),
             group_by: i.group_by.unwrap_or_default(),
             window,
             kind: i.condition.kind.into(),

@@ -1,21 +1,32 @@
 //! HTTP endpoints of the GraphQL API: `POST /graphql`, `GET /graphql` (GraphiQL, or a query in
 //! the URL: never a mutation), `GET /schema.graphql`.
 //!
-//! The handler authenticates the key, attaches the tenant and fresh loaders, enforces the request
-//! deadline, and makes sure every error leaves with an `extensions.code`.
+//! The handlers read the request themselves: one JSON object of at most the body limit, with
+//! `Content-Type: application/json`. They authenticate the key before reading the body, check
+//! the request against the [`guard`] limits, attach the tenant and fresh loaders, enforce the
+//! request deadline, and make sure every error leaves with an `extensions.code`.
+//!
+//! A request that is no GraphQL request is answered with a 4xx status in the GraphQL error
+//! shape: 413 for a body over the limit (`QUERY_TOO_COMPLEX`), 415 for a body that is not JSON,
+//! 400 for malformed JSON, a batch or a missing query (`BAD_USER_INPUT`), 405 for a mutation over
+//! GET (`BAD_USER_INPUT`), 401 without a valid key (`UNAUTHENTICATED`). A GraphQL request that
+//! fails parsing, validation or a limit of its shape is answered with 200 and `errors` only, as
+//! GraphQL over HTTP prescribes for JSON responses.
 
 use async_graphql::http::GraphiQLSource;
 use async_graphql::parser::types::OperationType;
-use async_graphql::{ErrorExtensions, ParseRequestError, Request, Response, ServerError};
-use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
+use async_graphql::{ErrorExtensions, Request, Response, ServerError};
+use async_graphql_axum::GraphQLResponse;
+use axum::body::Body;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{Html, IntoResponse};
+use http_body_util::{BodyExt, LengthLimitError, Limited};
 use serde_json::json;
 
-use super::Loaders;
+use super::{Loaders, guard};
 use crate::app::AppState;
-use crate::auth;
+use crate::auth::{self, Tenant};
 use crate::error::ApiError;
 
 /// A request that never reached execution, answered in the GraphQL response shape.
@@ -28,6 +39,14 @@ impl HttpError {
     fn new(status: StatusCode, error: ApiError) -> Self {
         Self { status, error }
     }
+
+    fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, ApiError::bad_input(message))
+    }
+
+    fn malformed(reason: impl std::fmt::Display) -> Self {
+        Self::bad_request(format!("malformed GraphQL request: {reason}"))
+    }
 }
 
 impl IntoResponse for HttpError {
@@ -39,46 +58,16 @@ impl IntoResponse for HttpError {
             }]
         });
         let mut resp = (self.status, axum::Json(body)).into_response();
-        if self.status == StatusCode::UNAUTHORIZED {
-            resp.headers_mut().insert(
-                header::WWW_AUTHENTICATE,
-                header::HeaderValue::from_static("Bearer"),
-            );
+        let extra = match self.status {
+            StatusCode::UNAUTHORIZED => Some((header::WWW_AUTHENTICATE, "Bearer")),
+            StatusCode::METHOD_NOT_ALLOWED => Some((header::ALLOW, "POST")),
+            _ => None,
+        };
+        if let Some((name, value)) = extra {
+            resp.headers_mut()
+                .insert(name, header::HeaderValue::from_static(value));
         }
         resp
-    }
-}
-
-impl From<ParseRequestError> for HttpError {
-    fn from(err: ParseRequestError) -> Self {
-        match err {
-            ParseRequestError::PayloadTooLarge => Self::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                ApiError::QueryTooComplex("the request body is larger than allowed".into()),
-            ),
-            ParseRequestError::UnsupportedBatch => Self::new(
-                StatusCode::BAD_REQUEST,
-                ApiError::bad_input(
-                    "batched requests are not supported: send one operation per request",
-                ),
-            ),
-            ParseRequestError::Io(e) if e.to_string().contains("length limit") => Self::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                ApiError::QueryTooComplex("the request body is larger than allowed".into()),
-            ),
-            other => Self::new(
-                StatusCode::BAD_REQUEST,
-                ApiError::bad_input(format!("malformed GraphQL request: {}", describe(&other))),
-            ),
-        }
-    }
-}
-
-fn describe(err: &ParseRequestError) -> String {
-    match err {
-        ParseRequestError::InvalidRequest(e) => e.to_string(),
-        ParseRequestError::Io(_) => "the body could not be read as JSON".into(),
-        _ => "unsupported request format".into(),
     }
 }
 
@@ -86,35 +75,50 @@ fn describe(err: &ParseRequestError) -> String {
 pub async fn post(
     State(state): State<AppState>,
     headers: HeaderMap,
-    request: Result<GraphQLRequest<HttpError>, HttpError>,
-) -> Result<GraphQLResponse, HttpError> {
-    let request = request?.into_inner();
-    execute(&state, &headers, request).await
+    body: Body,
+) -> Result<axum::response::Response, HttpError> {
+    let limit = state.limits.body_limit_bytes;
+    // What the headers alone decide comes first: nothing is read for a request refused anyway.
+    if !is_json(&headers) {
+        return Err(HttpError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::bad_input(
+                "send the request as JSON, with the header Content-Type: application/json",
+            ),
+        ));
+    }
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.trim().parse::<u64>().ok());
+    if declared.is_some_and(|length| length > u64::try_from(limit).unwrap_or(u64::MAX)) {
+        return Err(too_large(limit));
+    }
+    let tenant = authenticate(&state, &headers).await?;
+    let request = read_request(body, limit).await?;
+    Ok(execute(&state, tenant, request, Operations::All).await)
 }
 
 /// `GET /graphql`: GraphiQL for browsers; a query in the URL is executed, a mutation is refused.
 pub async fn get(
     State(state): State<AppState>,
     headers: HeaderMap,
-    request: Result<GraphQLRequest<HttpError>, HttpError>,
+    uri: Uri,
 ) -> Result<axum::response::Response, HttpError> {
-    let request = match request {
-        Ok(r) if !r.0.query.is_empty() => r.into_inner(),
-        _ => return Ok(graphiql().into_response()),
+    let Some(parameters) = uri.query() else {
+        return Ok(graphiql().into_response());
     };
-    if let Ok(doc) = async_graphql::parser::parse_query(&request.query) {
-        let writes = doc
-            .operations
-            .iter()
-            .any(|(_, op)| op.node.ty != OperationType::Query);
-        if writes {
-            return Err(HttpError::new(
-                StatusCode::METHOD_NOT_ALLOWED,
-                ApiError::bad_input("mutations and subscriptions must be sent with POST"),
-            ));
-        }
+    let request = async_graphql::http::parse_query_string(parameters).map_err(|err| {
+        HttpError::malformed(match err {
+            async_graphql::ParseRequestError::Io(io) => io.to_string(),
+            other => other.to_string(),
+        })
+    })?;
+    if request.query.is_empty() {
+        return Ok(graphiql().into_response());
     }
-    Ok(execute(&state, &headers, request).await?.into_response())
+    let tenant = authenticate(&state, &headers).await?;
+    Ok(execute(&state, tenant, request, Operations::QueriesOnly).await)
 }
 
 fn graphiql() -> Html<String> {
@@ -134,33 +138,119 @@ pub async fn schema_sdl(State(state): State<AppState>) -> impl IntoResponse {
     )
 }
 
-async fn execute(
-    state: &AppState,
-    headers: &HeaderMap,
-    request: Request,
-) -> Result<GraphQLResponse, HttpError> {
+/// Whether the body is declared JSON: `application/json`, any parameters, any case.
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(';').next())
+        .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"))
+}
+
+fn too_large(limit: usize) -> HttpError {
+    HttpError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        ApiError::QueryTooComplex(format!(
+            "the request body is larger than the limit of {limit} bytes"
+        )),
+    )
+}
+
+/// Reads at most `limit` bytes of body (declared length or not) and parses one GraphQL request.
+async fn read_request(body: Body, limit: usize) -> Result<Request, HttpError> {
+    let bytes = match Limited::new(body, limit).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(err) if err.is::<LengthLimitError>() => return Err(too_large(limit)),
+        Err(_) => return Err(HttpError::bad_request("the request body could not be read")),
+    };
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
+        return Err(HttpError::bad_request(
+            "batched requests are not supported: send one operation per request",
+        ));
+    }
+    let request: Request = serde_json::from_slice(&bytes).map_err(HttpError::malformed)?;
+    if request.query.trim().is_empty() {
+        return Err(HttpError::bad_request(
+            "the request has no query: send {\"query\": \"…\"}",
+        ));
+    }
+    Ok(request)
+}
+
+async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Tenant, HttpError> {
+    // A header that is not visible ASCII (bytes ≥ 0x80) is no key.
     let authorization = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
-    let tenant = auth::authenticate(&state.db, authorization)
+    auth::authenticate(&state.db, authorization)
         .await
         .map_err(|e| match e {
             ApiError::Unauthenticated => HttpError::new(StatusCode::UNAUTHORIZED, e),
             other => HttpError::new(StatusCode::INTERNAL_SERVER_ERROR, other),
-        })?;
+        })
+}
+
+/// Which operations a transport may execute.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Operations {
+    All,
+    /// GET: a link or a crawler must never change data.
+    QueriesOnly,
+}
+
+/// Checks the request against the [`guard`] limits, then executes it within the deadline.
+async fn execute(
+    state: &AppState,
+    tenant: Tenant,
+    mut request: Request,
+    operations: Operations,
+) -> axum::response::Response {
+    if let Err(error) = guard::check_source(&request.query) {
+        return errors(vec![server_error(&error)]);
+    }
+    let document = match request.parsed_query() {
+        Ok(document) => document,
+        Err(error) => return errors(vec![error]),
+    };
+    if operations == Operations::QueriesOnly
+        && document
+            .operations
+            .iter()
+            .any(|(_, op)| op.node.ty != OperationType::Query)
+    {
+        return HttpError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::bad_input("mutations and subscriptions must be sent with POST"),
+        )
+        .into_response();
+    }
+    let checked = guard::check_document(document, state.limits.max_fields).and_then(|()| {
+        guard::check_variables(&request.variables, request.operation_name.as_deref())
+    });
+    if let Err(error) = checked {
+        return errors(vec![server_error(&error)]);
+    }
+
     let loaders = Loaders::new(&state.db, tenant.workspace_id());
     let request = request.data(tenant).data(loaders);
     let deadline = state.limits.request_timeout();
     let mut response = match tokio::time::timeout(deadline, state.schema.execute(request)).await {
         Ok(response) => response,
-        Err(_) => Response::from_errors(vec![timeout_error()]),
+        Err(_) => Response::from_errors(vec![server_error(&ApiError::Timeout)]),
     };
     assign_codes(&mut response);
-    Ok(response.into())
+    GraphQLResponse::from(response).into_response()
 }
 
-fn timeout_error() -> ServerError {
-    let err = ApiError::Timeout.extend();
+/// A response of errors only, each with its code.
+fn errors(errors: Vec<ServerError>) -> axum::response::Response {
+    let mut response = Response::from_errors(errors);
+    assign_codes(&mut response);
+    GraphQLResponse::from(response).into_response()
+}
+
+fn server_error(error: &ApiError) -> ServerError {
+    let err = error.extend();
     let mut server = ServerError::new(err.message, None);
     server.extensions = err.extensions;
     server
@@ -190,11 +280,7 @@ fn assign_codes(response: &mut Response) {
 }
 
 fn is_limit_error(message: &str) -> bool {
-    const LIMITS: [&str; 4] = [
-        "nested too deep",
-        "too complex",
-        "recursion depth",
-        "directives",
-    ];
+    // The engine's depth, complexity, recursion (its own and the parser's) and directive limits.
+    const LIMITS: [&str; 4] = ["nested too deep", "too complex", "recursion", "directives"];
     LIMITS.iter().any(|needle| message.contains(needle))
 }

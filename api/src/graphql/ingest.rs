@@ -176,9 +176,16 @@ impl From<CustomerInput> for validate::CustomerIn {
 }
 
 fn count(n: i64) -> Option<f64> {
-    // Counts are validated per row (negative, too large); i64 → f64 is exact below 2^53.
+    // Counts are validated per row (negative, too large). i64 → f64 is exact up to 2^53; above,
+    // rounding may land on 2^53 itself (2^53 + 1 does) and pass as a count that was not sent,
+    // so larger values are kept above 2^53, where validation refuses them.
     #[allow(clippy::cast_precision_loss)]
-    Some(n as f64)
+    let value = n as f64;
+    if n > 1 << 53 {
+        Some(value.max(validate::MAX_COUNT.next_up()))
+    } else {
+        Some(value)
+    }
 }
 
 /// One content × date fact (omitted counts are 0).

@@ -8,6 +8,7 @@ use super::enums::{CampaignKind, ContentKind};
 use super::scalars::Date;
 use crate::auth::{Role, RoleGuard, tenant};
 use crate::error::ApiError;
+use crate::ingest::validate::MAX_KEY_LEN;
 use crate::kpi::buckets::{self, DateRange as Range};
 use crate::kpi::catalog::{self, Dimension, KpiDirection, KpiKey, Unit};
 use crate::kpi::cohort;
@@ -96,9 +97,52 @@ impl From<FilterKeys> for KpiFilter {
     }
 }
 
-impl From<KpiFilter> for FilterKeys {
-    fn from(f: KpiFilter) -> Self {
-        Self {
+/// Most values one list of a filter may hold. No dashboard filters by more, and every value
+/// becomes a bound parameter of a statement (PostgreSQL takes at most 65,535 per statement).
+pub const MAX_FILTER_VALUES: usize = 1_000;
+
+impl TryFrom<KpiFilter> for FilterKeys {
+    type Error = ApiError;
+
+    /// # Errors
+    /// `BAD_USER_INPUT` for a list over [`MAX_FILTER_VALUES`] or a key longer than any key can
+    /// be ([`MAX_KEY_LEN`]).
+    fn try_from(f: KpiFilter) -> Result<Self, ApiError> {
+        let too_many = |name: &str, n: usize, what: &str| {
+            ApiError::bad_input(format!(
+                "filter.{name} lists {n} {what}; at most {MAX_FILTER_VALUES} {what} are allowed"
+            ))
+        };
+        for (name, keys) in [
+            ("accounts", &f.accounts),
+            ("contents", &f.contents),
+            ("campaigns", &f.campaigns),
+            ("channels", &f.channels),
+            ("staff", &f.staff),
+        ] {
+            let Some(keys) = keys else { continue };
+            if keys.len() > MAX_FILTER_VALUES {
+                return Err(too_many(name, keys.len(), "keys"));
+            }
+            if let Some(len) = keys
+                .iter()
+                .map(|key| key.chars().count())
+                .find(|len| *len > MAX_KEY_LEN)
+            {
+                return Err(ApiError::bad_input(format!(
+                    "filter.{name} has a key of {len} characters; keys have at most {MAX_KEY_LEN}"
+                )));
+            }
+        }
+        for (name, n) in [
+            ("contentKinds", f.content_kinds.as_ref().map(Vec::len)),
+            ("campaignKinds", f.campaign_kinds.as_ref().map(Vec::len)),
+        ] {
+            if let Some(n) = n.filter(|n| *n > MAX_FILTER_VALUES) {
+                return Err(too_many(name, n, "kinds"));
+            }
+        }
+        Ok(Self {
             accounts: f.accounts,
             contents: f.contents,
             content_kinds: f
@@ -110,7 +154,7 @@ impl From<KpiFilter> for FilterKeys {
                 .map(|v| v.into_iter().map(Into::into).collect()),
             channels: f.channels,
             staff: f.staff,
-        }
+        })
     }
 }
 
@@ -290,6 +334,9 @@ pub struct KpiQuery;
 #[Object]
 impl KpiQuery {
     /// Every KPI: labels, formula, unit, direction, dimensions, thresholds, benchmark.
+    // One statement (the workspace's thresholds) and a list of every KPI, like a page of that
+    // size: so that aliases of it are charged for what they cost.
+    #[graphql(complexity = "50 + catalog::all().len() * child_complexity")]
     async fn kpi_catalog(&self, ctx: &Context<'_>) -> Result<Vec<KpiDefinition>> {
         let in_force = store::thresholds(db(ctx)?, tenant(ctx)?).await?;
         Ok(catalog::all()
@@ -326,7 +373,11 @@ impl KpiQuery {
             .map_err(|e| ApiError::bad_input(format!("invalid range: {e}")))?;
         let months = u32::try_from(input.months.unwrap_or(12))
             .map_err(|_| ApiError::bad_input("months must not be negative"))?;
-        let keys: FilterKeys = input.filter.map(Into::into).unwrap_or_default();
+        let keys = input
+            .filter
+            .map(FilterKeys::try_from)
+            .transpose()?
+            .unwrap_or_default();
         if let Some(d) = keys
             .dimensions()
             .into_iter()
@@ -364,7 +415,11 @@ impl KpiQuery {
             range,
             granularity: granularity.into(),
             group_by: input.group_by.unwrap_or_default(),
-            filter: input.filter.map(Into::into).unwrap_or_default(),
+            filter: input
+                .filter
+                .map(FilterKeys::try_from)
+                .transpose()?
+                .unwrap_or_default(),
             compare_to: input.compare_to.map(Into::into),
             fill_gaps: input.fill_gaps.unwrap_or(true),
             totals: ctx.look_ahead().field("totals").exists(),

@@ -6,6 +6,7 @@
 mod alerts;
 mod directory;
 mod enums;
+mod guard;
 pub mod http;
 mod ingest;
 mod kpi;
@@ -62,8 +63,8 @@ pub fn schema_builder(limits: &Limits) -> SchemaBuilder<QueryRoot, MutationRoot,
     )
     .limit_depth(limits.max_depth)
     .limit_complexity(limits.max_complexity)
-    .limit_recursive_depth(32)
-    .limit_directives(16)
+    .limit_recursive_depth(guard::MAX_RECURSION)
+    .limit_directives(guard::MAX_DIRECTIVES)
 }
 
 /// The schema bound to a database and the process's alert service.

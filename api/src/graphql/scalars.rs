@@ -3,7 +3,13 @@
 use async_graphql::{InputValueError, InputValueResult, Scalar, ScalarType, Value};
 use chrono::NaiveDate;
 
+use crate::ingest::validate::parse_date;
+
 /// A calendar day, `"YYYY-MM-DD"`, in the workspace time zone.
+///
+/// Exactly that form, as ingestion takes it: four-digit years, two-digit months and days, no
+/// sign, no spaces. (chrono's `%Y-%m-%d` also takes `2026-3-5` and `+262142-01-01`, whose
+/// ranges span millions of days.)
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Date(pub NaiveDate);
 
@@ -11,11 +17,9 @@ pub struct Date(pub NaiveDate);
 impl ScalarType for Date {
     fn parse(value: Value) -> InputValueResult<Self> {
         match &value {
-            Value::String(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
-                .map(Date)
-                .map_err(|_| {
-                    InputValueError::custom(format!("`{s}` is not a date \"YYYY-MM-DD\""))
-                }),
+            Value::String(s) => parse_date(s).map(Date).ok_or_else(|| {
+                InputValueError::custom(format!("`{s}` is not a date \"YYYY-MM-DD\""))
+            }),
             _ => Err(InputValueError::expected_type(value)),
         }
     }

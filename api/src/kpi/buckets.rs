@@ -211,6 +211,26 @@ pub fn periods(range: DateRange, granularity: Granularity) -> Vec<Period> {
     }
 }
 
+/// How many periods [`periods`] gives for `range` at `granularity`, by arithmetic alone: a
+/// report over millions of periods is refused before any is built.
+pub fn period_count(range: DateRange, granularity: Granularity) -> u64 {
+    let months = |date: NaiveDate| i64::from(date.year()) * 12 + i64::from(date.month0());
+    let (from, to) = (range.from, range.to);
+    let count = match granularity {
+        Granularity::Day => range.days(),
+        Granularity::Week => {
+            let weeks = bucket_start(to, Granularity::Week) - bucket_start(from, Granularity::Week);
+            weeks.num_days().div_euclid(7) + 1
+        }
+        Granularity::Month => months(to) - months(from) + 1,
+        Granularity::Quarter => months(to).div_euclid(3) - months(from).div_euclid(3) + 1,
+        Granularity::Year => i64::from(to.year()) - i64::from(from.year()) + 1,
+        Granularity::Total => 1,
+    };
+    // Never below 1 for a valid range; saturating keeps the function total.
+    u64::try_from(count).unwrap_or(1)
+}
+
 /// The index in `periods` (as returned by [`periods`] for the same `granularity`) of the
 /// period that a SQL row belongs to, found by binary search.
 ///
@@ -326,6 +346,42 @@ mod tests {
             "{from}..{to} is not one {granularity:?} period"
         );
         periods.into_iter().next().unwrap()
+    }
+
+    #[test]
+    fn period_count_matches_the_periods_built() {
+        let bounds = [
+            "2024-02-28",
+            "2024-12-30",
+            "2025-01-01",
+            "2025-03-31",
+            "2025-12-29",
+            "2026-01-01",
+            "2026-03-10",
+            "2026-06-30",
+            "2026-12-31",
+            "2027-01-04",
+        ];
+        for from in bounds {
+            for to in bounds.iter().filter(|to| **to >= from) {
+                for g in ALL {
+                    let range = range(from, to);
+                    assert_eq!(
+                        period_count(range, g),
+                        periods(range, g).len() as u64,
+                        "{from}..{to} {g:?}"
+                    );
+                }
+            }
+        }
+        // 0001-01-01..9999-12-31 by day: 9999 years of 365 days plus 2424 leap days
+        // (9999 / 4 − 9999 / 100 + 9999 / 400 = 2499 − 99 + 24).
+        let all = range("0001-01-01", "9999-12-31");
+        assert_eq!(period_count(all, Day), 9999 * 365 + 2424);
+        assert_eq!(period_count(all, Month), 9999 * 12);
+        assert_eq!(period_count(all, Quarter), 9999 * 4);
+        assert_eq!(period_count(all, Year), 9999);
+        assert_eq!(period_count(all, Total), 1);
     }
 
     #[test]

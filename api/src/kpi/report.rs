@@ -450,10 +450,14 @@ pub async fn report<C: ConnectionTrait>(
 ) -> ApiResult<Report> {
     validate(req)?;
     let g = req.granularity;
-    let periods = buckets::periods(req.range, g);
-    if periods.len() > MAX_ROWS {
-        return Err(too_many_rows(periods.len()));
+    // Counted before the periods are built: DAY over centuries would allocate millions first.
+    let period_count = buckets::period_count(req.range, g);
+    if period_count > MAX_ROWS as u64 {
+        return Err(too_many_rows(
+            usize::try_from(period_count).unwrap_or(usize::MAX),
+        ));
     }
+    let periods = buckets::periods(req.range, g);
     let mut needed = Vec::new();
     for kpi in &req.kpis {
         plan::aggregates(*kpi, &mut needed);
