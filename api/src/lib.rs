@@ -11,7 +11,9 @@
 //! - [`ingest`] — validation and idempotent, set-based upserts of everything that is loaded.
 //! - [`alerts`] — alert rules, the state machine, evaluation, the event feed, the scheduler.
 //! - [`graphql`] — the adapter: schema, HTTP handlers, types, per-request loaders.
-//! - [`app`] — state, router, serving with graceful shutdown.
+//! - [`rate_limit`] — per-API-key token buckets.
+//! - [`metrics`] — Prometheus metrics of the server (`GET /metrics`).
+//! - [`app`] — state, router, request ids, serving with graceful shutdown.
 //! - [`telemetry`] — logs.
 //! - [`cli`] — the `wekpi` command line.
 
@@ -26,5 +28,7 @@ pub mod error;
 pub mod graphql;
 pub mod ingest;
 pub mod kpi;
+pub mod metrics;
+pub mod rate_limit;
 pub mod telemetry;
 pub mod workspace;

@@ -15,8 +15,12 @@ mod idempotency;
 mod isolation;
 mod kpi_smoke;
 mod loaders;
+mod operations;
 mod schema;
 mod server;
+#[cfg(unix)]
+mod shutdown;
+mod timeouts;
 mod validation;
 mod wechat_import;
 
