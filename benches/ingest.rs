@@ -158,7 +158,7 @@ async fn fresh(backend: &Backend, n: usize) -> Result<Fresh> {
         database_url,
         db_max_connections: 10,
         // COPY of a million rows is one statement.
-        statement_timeout_secs: 3_600,
+        statement_timeout: std::time::Duration::from_secs(3_600),
         no_migrate: false,
     };
     let db = wekpi_api::db::connect(&config).await?;
@@ -328,7 +328,8 @@ async fn via_import(backend: &Backend, rows: usize, csv: &Path) -> Result<Vec<Me
 /// Path 2: `recordContentDaily` over a real socket, 10,000 rows a call.
 async fn via_http(backend: &Backend, rows: usize, first: NaiveDate) -> Result<Measure> {
     let fresh = fresh(backend, 2).await?;
-    let state = wekpi_api::app::AppState::new(fresh.db.clone(), Limits::default());
+    let state = wekpi_api::app::AppState::new(fresh.db.clone(), Limits::default())
+        .map_err(|e| e.to_string())?;
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("http://{}/graphql", listener.local_addr()?);
     let shutdown = CancellationToken::new();

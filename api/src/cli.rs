@@ -351,13 +351,15 @@ async fn serve(config: Config, args: DemoArgs) -> CliResult {
     };
     let listener = TcpListener::bind(config.bind).await?;
     let addr = listener.local_addr()?;
+    // Signals are handled from before the address is announced: whoever starts the server and
+    // reads the address can stop it cleanly at once.
+    let shutdown = CancellationToken::new();
+    app::cancel_on_signal(shutdown.clone())?;
     tracing::info!(%addr, "listening");
     println!("Wekpi is listening on http://{addr} — GraphiQL at http://{addr}/graphql");
     if let Some(setup) = demo {
         print!("{}", setup.banner(&format!("http://{addr}")));
     }
-    let shutdown = CancellationToken::new();
-    app::cancel_on_signal(shutdown.clone());
     let scheduler = (config.eval_interval_secs > 0).then(|| {
         alerts::scheduler::spawn(
             state.db.clone(),

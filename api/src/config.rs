@@ -23,9 +23,16 @@ pub struct DbConfig {
     #[arg(long, env = "WEKPI_DB_MAX_CONNECTIONS", default_value_t = 10)]
     pub db_max_connections: u32,
 
-    /// Longest time one SQL statement may run before the database cancels it (PostgreSQL).
-    #[arg(long, env = "WEKPI_STATEMENT_TIMEOUT_SECS", default_value_t = 20)]
-    pub statement_timeout_secs: u64,
+    /// Longest time, in seconds (fractions allowed), one SQL statement may run before it is
+    /// stopped: PostgreSQL's `statement_timeout`; on SQLite the limit of one pool checkout (a
+    /// statement, or a whole transaction).
+    #[arg(
+        long = "statement-timeout-secs",
+        env = "WEKPI_STATEMENT_TIMEOUT_SECS",
+        default_value = "20",
+        value_parser = parse_secs
+    )]
+    pub statement_timeout: Duration,
 
     /// Do not apply pending migrations at start-up.
     #[arg(long, env = "WEKPI_NO_MIGRATE", default_value_t = false)]
@@ -53,9 +60,24 @@ pub struct Limits {
     #[arg(long, env = "WEKPI_BODY_LIMIT_BYTES", default_value_t = 32 * 1024 * 1024)]
     pub body_limit_bytes: usize,
 
-    /// Longest time one request may take before it is answered with `TIMEOUT`.
-    #[arg(long, env = "WEKPI_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
-    pub request_timeout_secs: u64,
+    /// Longest time, in seconds (fractions allowed), one request may take before it is
+    /// answered with `TIMEOUT`.
+    #[arg(
+        long = "request-timeout-secs",
+        env = "WEKPI_REQUEST_TIMEOUT_SECS",
+        default_value = "30",
+        value_parser = parse_secs
+    )]
+    pub request_timeout: Duration,
+
+    /// Requests per second one API key may make on average (0 disables rate limiting).
+    #[arg(long, env = "WEKPI_RATE_LIMIT_PER_SEC", default_value_t = 50)]
+    pub rate_limit_per_sec: u32,
+
+    /// Requests one API key may make in a burst above the average rate (0 disables rate
+    /// limiting).
+    #[arg(long, env = "WEKPI_RATE_LIMIT_BURST", default_value_t = 100)]
+    pub rate_limit_burst: u32,
 }
 
 /// How the webhook delivery worker of `serve` drains the outbox.
@@ -141,18 +163,25 @@ pub struct Config {
     pub log_format: String,
 }
 
-impl Limits {
-    /// The request deadline as a [`Duration`].
-    pub fn request_timeout(&self) -> Duration {
-        Duration::from_secs(self.request_timeout_secs)
-    }
-}
+/// Longest accepted timeout: a day. Longer values are typos, and `Duration` arithmetic stays far
+/// from overflow.
+const MAX_TIMEOUT_SECS: f64 = 86_400.0;
 
-impl DbConfig {
-    /// The statement timeout as a [`Duration`].
-    pub fn statement_timeout(&self) -> Duration {
-        Duration::from_secs(self.statement_timeout_secs)
+/// Parses a timeout given in seconds, fractions allowed (`20`, `0.25`), from 1 ms to a day.
+///
+/// # Errors
+/// A message naming the accepted range when the value is not a number in it.
+pub fn parse_secs(value: &str) -> Result<Duration, String> {
+    let secs: f64 = value
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{value}` is not a number of seconds"))?;
+    if !(0.001..=MAX_TIMEOUT_SECS).contains(&secs) {
+        return Err(format!(
+            "`{value}` is out of range: between 0.001 and {MAX_TIMEOUT_SECS} seconds"
+        ));
     }
+    Ok(Duration::from_secs_f64(secs))
 }
 
 impl Default for Limits {
@@ -162,7 +191,9 @@ impl Default for Limits {
             max_complexity: 20_000,
             max_fields: 1_000,
             body_limit_bytes: 32 * 1024 * 1024,
-            request_timeout_secs: 30,
+            request_timeout: Duration::from_secs(30),
+            rate_limit_per_sec: 50,
+            rate_limit_burst: 100,
         }
     }
 }
@@ -174,7 +205,7 @@ impl Config {
             db: DbConfig {
                 database_url: database_url.into(),
                 db_max_connections: 5,
-                statement_timeout_secs: 20,
+                statement_timeout: Duration::from_secs(20),
                 no_migrate: false,
             },
             limits: Limits::default(),
@@ -200,5 +231,33 @@ mod tests {
         let waits = [1, 2, 3, 4, 5, 64, u32::MAX].map(|failed| config.backoff(failed).as_secs());
         // 1 s, 2 s, 4 s, 8 s, then 16 s and anything later capped at 10 s.
         assert_eq!(waits, [1, 2, 4, 8, 10, 10, 10]);
+    }
+
+    #[test]
+    fn timeouts_are_seconds_with_fractions() {
+        assert_eq!(parse_secs("20"), Ok(Duration::from_secs(20)));
+        assert_eq!(parse_secs(" 0.25 "), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_secs("0.001"), Ok(Duration::from_millis(1)));
+        for bad in ["0", "-1", "0.0005", "86401", "NaN", "inf", "20s", ""] {
+            assert!(parse_secs(bad).is_err(), "{bad} must be refused");
+        }
+    }
+
+    #[test]
+    fn cli_defaults_match_the_programmatic_defaults() {
+        use clap::Parser;
+        #[derive(Parser)]
+        struct Probe {
+            #[command(flatten)]
+            limits: Limits,
+        }
+        let parsed = Probe::parse_from(["probe"]).limits;
+        let defaults = Limits::default();
+        assert_eq!(parsed.request_timeout, defaults.request_timeout);
+        assert_eq!(parsed.rate_limit_per_sec, defaults.rate_limit_per_sec);
+        assert_eq!(parsed.rate_limit_burst, defaults.rate_limit_burst);
+        assert_eq!(parsed.max_depth, defaults.max_depth);
+        assert_eq!(parsed.max_complexity, defaults.max_complexity);
+        assert_eq!(parsed.body_limit_bytes, defaults.body_limit_bytes);
     }
 }

@@ -1,12 +1,14 @@
 //! The one error type at the resolver boundary, and the error policy.
 //!
 //! Every error a client sees carries `extensions.code`, one of `BAD_USER_INPUT`,
-//! `UNAUTHENTICATED`, `FORBIDDEN`, `NOT_FOUND`, `QUERY_TOO_COMPLEX`, `TIMEOUT`, `INTERNAL`.
+//! `UNAUTHENTICATED`, `FORBIDDEN`, `NOT_FOUND`, `QUERY_TOO_COMPLEX`, `TIMEOUT`, `RATE_LIMITED`,
+//! `INTERNAL`.
 //! Internal causes (database errors, bugs) are logged with their detail and reach the client only
 //! as a generic message: no SQL, no paths, no driver text.
 
 use async_graphql::ErrorExtensions;
-use sea_orm::DbErr;
+use sea_orm::sqlx;
+use sea_orm::{ConnAcquireErr, DbErr, RuntimeErr};
 
 // `ApiError` deliberately does not implement `Display`: async-graphql converts every `Display`
 // type into an error without extensions, so a `Display` impl would let `?` silently drop the
@@ -30,6 +32,9 @@ pub enum ApiError {
     QueryTooComplex(String),
     /// `TIMEOUT`: the request or one of its statements ran past its deadline.
     Timeout,
+    /// `RATE_LIMITED`: the API key made more requests than its rate allows (HTTP 429); the
+    /// client may retry after `retry_after_secs`.
+    RateLimited { retry_after_secs: u64 },
     /// `INTERNAL`: anything else; the cause is logged, never shown.
     Internal(Box<dyn std::error::Error + Send + Sync>),
 }
@@ -38,6 +43,18 @@ pub enum ApiError {
 pub const INTERNAL_MESSAGE: &str = "internal error";
 
 impl ApiError {
+    /// Every `extensions.code` a client can see.
+    pub const CODES: [&'static str; 8] = [
+        "BAD_USER_INPUT",
+        "UNAUTHENTICATED",
+        "FORBIDDEN",
+        "NOT_FOUND",
+        "QUERY_TOO_COMPLEX",
+        "TIMEOUT",
+        "RATE_LIMITED",
+        "INTERNAL",
+    ];
+
     /// The stable `extensions.code` of this error.
     pub fn code(&self) -> &'static str {
         match self {
@@ -47,6 +64,7 @@ impl ApiError {
             Self::NotFound(_) => "NOT_FOUND",
             Self::QueryTooComplex(_) => "QUERY_TOO_COMPLEX",
             Self::Timeout => "TIMEOUT",
+            Self::RateLimited { .. } => "RATE_LIMITED",
             Self::Internal(_) => "INTERNAL",
         }
     }
@@ -65,6 +83,9 @@ impl ApiError {
                 "a valid API key is required: send `Authorization: Bearer <key>`".into()
             }
             Self::Timeout => "the request took longer than allowed and was stopped".into(),
+            Self::RateLimited { retry_after_secs } => {
+                format!("too many requests for this API key: retry after {retry_after_secs} s")
+            }
             Self::Internal(_) => INTERNAL_MESSAGE.into(),
         }
     }
@@ -88,13 +109,36 @@ impl ApiError {
     }
 }
 
+/// PostgreSQL's SQLSTATE for a statement cancelled by `statement_timeout` (or a cancel request).
+const PG_QUERY_CANCELED: &str = "57014";
+/// SQLite's primary result code for a statement stopped by its progress handler (the statement
+/// deadline of `db::connect`).
+const SQLITE_INTERRUPT: &str = "9";
+
+/// Whether the database stopped the statement because it ran past its deadline, or no
+/// connection became free in time.
+fn is_timeout(err: &DbErr) -> bool {
+    match err {
+        DbErr::ConnectionAcquire(ConnAcquireErr::Timeout) => true,
+        DbErr::Exec(RuntimeErr::SqlxError(e))
+        | DbErr::Query(RuntimeErr::SqlxError(e))
+        | DbErr::Conn(RuntimeErr::SqlxError(e)) => match e.as_ref() {
+            sqlx::Error::Database(db) => {
+                matches!(
+                    db.code().as_deref(),
+                    Some(PG_QUERY_CANCELED | SQLITE_INTERRUPT)
+                )
+            }
+            sqlx::Error::PoolTimedOut => true,
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
 impl From<DbErr> for ApiError {
     fn from(err: DbErr) -> Self {
-        // PostgreSQL reports an expired `statement_timeout` as SQLSTATE 57014.
-        if err
-            .to_string()
-            .contains("canceling statement due to statement timeout")
-        {
+        if is_timeout(&err) {
             return Self::Timeout;
         }
         Self::internal(err)
@@ -124,3 +168,40 @@ impl From<ApiError> for async_graphql::Error {
 
 /// Result of resolver-facing functions.
 pub type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+
+    #[test]
+    fn codes_and_messages() {
+        let limited = ApiError::RateLimited {
+            retry_after_secs: 3,
+        };
+        assert_eq!(limited.code(), "RATE_LIMITED");
+        assert_eq!(
+            limited.message(),
+            "too many requests for this API key: retry after 3 s"
+        );
+        assert_eq!(ApiError::Timeout.code(), "TIMEOUT");
+    }
+
+    #[test]
+    fn waiting_too_long_for_a_connection_is_a_timeout() {
+        let acquire = DbErr::ConnectionAcquire(ConnAcquireErr::Timeout);
+        assert!(matches!(ApiError::from(acquire), ApiError::Timeout));
+        let pool = DbErr::Query(RuntimeErr::SqlxError(Arc::new(sqlx::Error::PoolTimedOut)));
+        assert!(matches!(ApiError::from(pool), ApiError::Timeout));
+    }
+
+    #[test]
+    fn other_database_errors_are_internal() {
+        let closed = DbErr::ConnectionAcquire(ConnAcquireErr::ConnectionClosed);
+        assert!(matches!(ApiError::from(closed), ApiError::Internal(_)));
+        // The text of a timeout is not enough: only the driver's code counts.
+        let text = DbErr::Custom("canceling statement due to statement timeout".into());
+        assert!(matches!(ApiError::from(text), ApiError::Internal(_)));
+    }
+}

@@ -13,7 +13,9 @@
 //! - [`demo`] — the deterministic demo data set, loaded through ingestion (`serve --demo`).
 //! - [`graphql`] — the adapter: schema, HTTP handlers, limits on requests, types, per-request
 //!   loaders.
-//! - [`app`] — state, router, serving with graceful shutdown.
+//! - [`rate_limit`] — per-API-key token buckets.
+//! - [`metrics`] — Prometheus metrics of the server (`GET /metrics`).
+//! - [`app`] — state, router, request ids, serving with graceful shutdown.
 //! - [`telemetry`] — logs.
 //! - [`cli`] — the `wekpi` command line.
 
@@ -29,5 +31,7 @@ pub mod error;
 pub mod graphql;
 pub mod ingest;
 pub mod kpi;
+pub mod metrics;
+pub mod rate_limit;
 pub mod telemetry;
 pub mod workspace;

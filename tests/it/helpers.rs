@@ -11,11 +11,12 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use http_body_util::BodyExt;
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 use wekpi_api::app::AppState;
 use wekpi_api::config::{Config, Limits};
+use wekpi_api::metrics::Metrics;
 
 /// Which database a test runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -104,18 +105,21 @@ impl Drop for Cleanup {
 /// A running application over its own fresh database.
 pub struct TestApp {
     pub backend: Backend,
-    /// The PostgreSQL schema of this test (None on SQLite).
-    schema: Option<String>,
     /// The state behind `router`: serve it on a socket to share its alert service.
     pub state: AppState,
     pub router: Router,
+    /// A connection pool of the test itself (the router has its own clone of it).
     pub db: DatabaseConnection,
+    /// The configuration the app was opened with; `config.db.database_url` reaches this test's
+    /// database (on PostgreSQL, its schema).
     pub config: Config,
-    /// SQL statements executed through the app's connection so far.
+    /// SQL statements executed through `db` so far.
     pub statements: Arc<AtomicUsize>,
     /// A URL that reaches this test's database (and schema) from another process, such as the
     /// `wekpi` binary.
     pub database_url: String,
+    /// The router's metrics.
+    pub metrics: Arc<Metrics>,
     _cleanup: Cleanup,
 }
 
@@ -133,6 +137,12 @@ impl TestApp {
 
     /// Like [`TestApp::new`] with custom limits.
     pub async fn with_limits(backend: Backend, limits: Limits) -> Self {
+        Self::with_config(backend, |config| config.limits = limits).await
+    }
+
+    /// Like [`TestApp::new`] with the test configuration changed by `adjust` (pool size,
+    /// timeouts, limits) before the database is opened.
+    pub async fn with_config(backend: Backend, adjust: impl FnOnce(&mut Config)) -> Self {
         let name = unique_name();
         let (url, database_url, cleanup) = match backend {
             Backend::Sqlite => {
@@ -150,10 +160,14 @@ impl TestApp {
                     .await
                     .expect("create test schema");
                 admin.close().await.expect("close admin connection");
+                // The schema is chosen in the URL, so every pool opened from the configuration
+                // (the app's, a second server's, the `wekpi` binary's) works in it, through
+                // `db::connect` as in production.
                 let separator = if admin_url.contains('?') { '&' } else { '?' };
+                let url = format!("{admin_url}{separator}options[search_path]={name}");
                 (
-                    admin_url.clone(),
-                    format!("{admin_url}{separator}options=-c%20search_path%3D{name}"),
+                    url.clone(),
+                    url,
                     Cleanup::Schema {
                         admin_url,
                         schema: name.clone(),
@@ -161,36 +175,30 @@ impl TestApp {
                 )
             }
         };
-        let mut config = Config::for_tests(url.clone());
-        config.limits = limits;
-        let mut db = match backend {
-            Backend::Sqlite => wekpi_api::db::connect(&config.db)
-                .await
-                .expect("open SQLite"),
-            Backend::Postgres => {
-                let mut opts = ConnectOptions::new(url);
-                opts.max_connections(5)
-                    .sqlx_logging(false)
-                    .set_schema_search_path(name.clone());
-                Database::connect(opts).await.expect("open PostgreSQL")
-            }
-        };
-        wekpi_api::db::migrate(&db).await.expect("migrate");
+        let mut config = Config::for_tests(url);
+        adjust(&mut config);
+        let mut db = wekpi_api::db::connect(&config.db)
+            .await
+            .expect("open the test database");
+        if !config.db.no_migrate {
+            wekpi_api::db::migrate(&db).await.expect("migrate");
+        }
         let statements = Arc::new(AtomicUsize::new(0));
         let counter = statements.clone();
         db.set_metric_callback(move |_| {
             counter.fetch_add(1, Ordering::Relaxed);
         });
-        let state = AppState::new(db.clone(), config.limits.clone());
+        let state = AppState::new(db.clone(), config.limits.clone()).expect("app state");
+        let metrics = state.metrics.clone();
         Self {
             backend,
-            schema: (backend == Backend::Postgres).then(|| name.clone()),
             router: wekpi_api::app::router(state.clone()),
             state,
             db,
             config,
             statements,
             database_url,
+            metrics,
             _cleanup: cleanup,
         }
     }
@@ -198,19 +206,10 @@ impl TestApp {
     /// A second server over the same database: its own connection pool, alert service and router,
     /// as another process would have.
     pub async fn second_server(&self) -> Router {
-        let db = match &self.schema {
-            Some(schema) => {
-                let mut opts = ConnectOptions::new(pg_url());
-                opts.max_connections(5)
-                    .sqlx_logging(false)
-                    .set_schema_search_path(schema.clone());
-                Database::connect(opts).await.expect("open PostgreSQL")
-            }
-            None => wekpi_api::db::connect(&self.config.db)
-                .await
-                .expect("open SQLite"),
-        };
-        wekpi_api::app::router(AppState::new(db, self.config.limits.clone()))
+        let db = wekpi_api::db::connect(&self.config.db)
+            .await
+            .expect("open the test database");
+        wekpi_api::app::router(AppState::new(db, self.config.limits.clone()).expect("app state"))
     }
 
     /// POSTs a GraphQL body (query and variables) to `router`; returns the JSON response.
@@ -337,9 +336,23 @@ impl TestApp {
             .collect()
     }
 
-    /// Statements executed so far.
+    /// Statements executed so far, through `db` and through the router.
     pub fn statement_count(&self) -> usize {
-        self.statements.load(Ordering::Relaxed)
+        self.statements.load(Ordering::Relaxed) + self.router_statements()
+    }
+
+    /// Statements the router executed: the sample counts of its statement histogram.
+    fn router_statements(&self) -> usize {
+        let text = self.metrics.render().expect("metrics render");
+        text.lines()
+            .filter(|l| l.starts_with("wekpi_db_statement_duration_seconds_count"))
+            .map(|l| {
+                l.rsplit(' ')
+                    .next()
+                    .and_then(|n| n.parse::<usize>().ok())
+                    .unwrap_or_else(|| panic!("unreadable metrics line {l}"))
+            })
+            .sum()
     }
 }
 

@@ -23,10 +23,14 @@ mod kpi_smoke;
 mod kpi_support;
 mod kpi_traps;
 mod loaders;
+mod operations;
 mod push;
 mod schema;
 mod server;
 mod settings;
+#[cfg(unix)]
+mod shutdown;
+mod timeouts;
 mod validation;
 mod wechat_import;
 

@@ -308,7 +308,7 @@ both_backends! {
 
         // Another server process on the same database (its own alert service, so no signal
         // reaches this one): its event arrives through the feed's polling.
-        let elsewhere = wekpi_api::app::router(AppState::new(app.db.clone(), app.config.limits.clone()));
+        let elsewhere = wekpi_api::app::router(AppState::new(app.db.clone(), app.config.limits.clone()).unwrap());
         let alert_id = resolved["alertId"].as_str().unwrap().to_string();
         gql_elsewhere(&elsewhere, &admin, "mutation($id: ID!) { acknowledgeAlert(id: $id, note: \"seen\") { id } }", json!({ "id": alert_id })).await;
         let (_, acked) = next_event(&mut ws).await;

@@ -23,7 +23,7 @@ async fn serves_over_tcp_and_shuts_down() {
     let key = app.workspace("acme").await;
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let state = wekpi_api::app::AppState::new(app.db.clone(), app.config.limits.clone());
+    let state = wekpi_api::app::AppState::new(app.db.clone(), app.config.limits.clone()).unwrap();
     let shutdown = CancellationToken::new();
     let server = tokio::spawn(wekpi_api::app::serve(listener, state, shutdown.clone()));
 

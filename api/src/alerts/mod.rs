@@ -18,28 +18,36 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::{Notify, broadcast};
 
+use crate::metrics::Metrics;
+
 /// What the alerting parts of one process share: per-workspace write locks, the signal that
-/// new events exist (for subscriptions), and the workspaces whose data changed since the last
-/// evaluation.
+/// new events exist (for subscriptions), the workspaces whose data changed since the last
+/// evaluation, and the server's metrics (evaluations, events).
 pub struct AlertService {
     locks: Mutex<HashMap<i64, Arc<tokio::sync::Mutex<()>>>>,
     events: broadcast::Sender<i64>,
     dirty: Mutex<HashSet<i64>>,
     wake: Notify,
+    metrics: Arc<Metrics>,
 }
 
-impl Default for AlertService {
-    fn default() -> Self {
+impl AlertService {
+    /// The service of one server, counting evaluations into `metrics`.
+    pub fn new(metrics: Arc<Metrics>) -> Self {
         Self {
             locks: Mutex::new(HashMap::new()),
             events: broadcast::channel(1024).0,
             dirty: Mutex::new(HashSet::new()),
             wake: Notify::new(),
+            metrics,
         }
     }
-}
 
-impl AlertService {
+    /// The server's metrics.
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
     /// The lock that serializes this process's writers of a workspace's alerts and events (the
     /// database lock does the same across processes on PostgreSQL).
     pub async fn lock(&self, workspace_id: i64) -> tokio::sync::OwnedMutexGuard<()> {

@@ -357,6 +357,20 @@ pub async fn evaluate_workspace(
     tenant: &Tenant,
     as_of: NaiveDate,
 ) -> ApiResult<Summary> {
+    let result = evaluate_locked(db, service, tenant, as_of).await;
+    match &result {
+        Ok(summary) => service.metrics().alert_evaluated(summary.events),
+        Err(_) => service.metrics().alert_evaluation_failed(),
+    }
+    result
+}
+
+async fn evaluate_locked(
+    db: &DatabaseConnection,
+    service: &AlertService,
+    tenant: &Tenant,
+    as_of: NaiveDate,
+) -> ApiResult<Summary> {
     let ws = tenant.workspace_id();
     let _guard = service.lock(ws).await;
     let txn = locked(db, ws).await?;

@@ -15,6 +15,8 @@
 
 use async_graphql::http::GraphiQLSource;
 use async_graphql::parser::types::OperationType;
+use std::time::Instant;
+
 use async_graphql::{ErrorExtensions, Request, Response, ServerError};
 use async_graphql_axum::GraphQLResponse;
 use axum::body::Body;
@@ -23,11 +25,14 @@ use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{Html, IntoResponse};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use serde_json::json;
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
-use super::{Loaders, guard};
+use super::{Deadline, Loaders, guard};
 use crate::app::AppState;
 use crate::auth::{self, Tenant};
 use crate::error::ApiError;
+use crate::rate_limit::retry_after_secs;
 
 /// A request that never reached execution, answered in the GraphQL response shape.
 pub struct HttpError {
@@ -51,10 +56,14 @@ impl HttpError {
 
 impl IntoResponse for HttpError {
     fn into_response(self) -> axum::response::Response {
+        let mut extensions = json!({ "code": self.error.code() });
+        if let ApiError::RateLimited { retry_after_secs } = self.error {
+            extensions["retryAfterSeconds"] = retry_after_secs.into();
+        }
         let body = json!({
             "errors": [{
                 "message": self.error.message(),
-                "extensions": { "code": self.error.code() },
+                "extensions": extensions,
             }]
         });
         let mut resp = (self.status, axum::Json(body)).into_response();
@@ -67,6 +76,12 @@ impl IntoResponse for HttpError {
             resp.headers_mut()
                 .insert(name, header::HeaderValue::from_static(value));
         }
+        if let ApiError::RateLimited { retry_after_secs } = self.error {
+            resp.headers_mut().insert(
+                header::RETRY_AFTER,
+                header::HeaderValue::from(retry_after_secs),
+            );
+        }
         resp
     }
 }
@@ -77,9 +92,19 @@ pub async fn post(
     headers: HeaderMap,
     body: Body,
 ) -> Result<axum::response::Response, HttpError> {
+    post_inner(&state, &headers, body)
+        .await
+        .map_err(|e| refused(&state, e))
+}
+
+async fn post_inner(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<axum::response::Response, HttpError> {
     let limit = state.limits.body_limit_bytes;
     // What the headers alone decide comes first: nothing is read for a request refused anyway.
-    if !is_json(&headers) {
+    if !is_json(headers) {
         return Err(HttpError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::bad_input(
@@ -94,9 +119,9 @@ pub async fn post(
     if declared.is_some_and(|length| length > u64::try_from(limit).unwrap_or(u64::MAX)) {
         return Err(too_large(limit));
     }
-    let tenant = authenticate(&state, &headers).await?;
+    let tenant = authenticate(state, headers).await?;
     let request = read_request(body, limit).await?;
-    Ok(execute(&state, tenant, request, Operations::All).await)
+    Ok(execute(state, tenant, request, Operations::All).await)
 }
 
 /// `GET /graphql`: GraphiQL for browsers; a query in the URL is executed, a mutation is refused.
@@ -117,7 +142,9 @@ pub async fn get(
     if request.query.is_empty() {
         return Ok(graphiql().into_response());
     }
-    let tenant = authenticate(&state, &headers).await?;
+    let tenant = authenticate(&state, &headers)
+        .await
+        .map_err(|e| refused(&state, e))?;
     Ok(execute(&state, tenant, request, Operations::QueriesOnly).await)
 }
 
@@ -182,12 +209,24 @@ async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Tenant, H
     let authorization = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
-    auth::authenticate(&state.db, authorization)
+    let tenant = auth::authenticate(&state.db, authorization)
         .await
         .map_err(|e| match e {
             ApiError::Unauthenticated => HttpError::new(StatusCode::UNAUTHORIZED, e),
+            ApiError::Timeout => HttpError::new(StatusCode::SERVICE_UNAVAILABLE, e),
             other => HttpError::new(StatusCode::INTERNAL_SERVER_ERROR, other),
-        })
+        })?;
+    if let Some(limiter) = &state.rate_limiter
+        && let Err(wait) = limiter.check(tenant.key_id())
+    {
+        return Err(HttpError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            ApiError::RateLimited {
+                retry_after_secs: retry_after_secs(wait),
+            },
+        ));
+    }
+    Ok(tenant)
 }
 
 /// Which operations a transport may execute.
@@ -202,15 +241,42 @@ enum Operations {
 async fn execute(
     state: &AppState,
     tenant: Tenant,
-    mut request: Request,
+    request: Request,
     operations: Operations,
 ) -> axum::response::Response {
+    let operation = state
+        .metrics
+        .operation_label(request.operation_name.as_deref());
+    let started = Instant::now();
+    let (codes, response) = checked_execute(state, tenant, request, operations).await;
+    state.metrics.graphql_request(
+        &operation,
+        started.elapsed(),
+        codes.iter().map(String::as_str),
+    );
+    response
+}
+
+/// Checks the request's shape, then executes it within the deadline; returns the error codes
+/// of the answer (for metrics) and the answer.
+async fn checked_execute(
+    state: &AppState,
+    tenant: Tenant,
+    mut request: Request,
+    operations: Operations,
+) -> (Vec<String>, axum::response::Response) {
+    let refuse = |error: ApiError| {
+        (
+            vec![error.code().to_string()],
+            errors(vec![server_error(&error)]),
+        )
+    };
     if let Err(error) = guard::check_source(&request.query) {
-        return errors(vec![server_error(&error)]);
+        return refuse(error);
     }
     let document = match request.parsed_query() {
         Ok(document) => document,
-        Err(error) => return errors(vec![error]),
+        Err(error) => return (vec!["BAD_USER_INPUT".into()], errors(vec![error])),
     };
     if operations == Operations::QueriesOnly
         && document
@@ -218,28 +284,64 @@ async fn execute(
             .iter()
             .any(|(_, op)| op.node.ty != OperationType::Query)
     {
-        return HttpError::new(
-            StatusCode::METHOD_NOT_ALLOWED,
-            ApiError::bad_input("mutations and subscriptions must be sent with POST"),
-        )
-        .into_response();
+        let error = ApiError::bad_input("mutations and subscriptions must be sent with POST");
+        let code = error.code().to_string();
+        return (
+            vec![code],
+            HttpError::new(StatusCode::METHOD_NOT_ALLOWED, error).into_response(),
+        );
     }
     let checked = guard::check_document(document, state.limits.max_fields).and_then(|()| {
         guard::check_variables(&request.variables, request.operation_name.as_deref())
     });
     if let Err(error) = checked {
-        return errors(vec![server_error(&error)]);
+        return refuse(error);
     }
 
     let loaders = Loaders::new(&state.db, tenant.workspace_id());
     let request = request.data(tenant).data(loaders);
-    let deadline = state.limits.request_timeout();
-    let mut response = match tokio::time::timeout(deadline, state.schema.execute(request)).await {
-        Ok(response) => response,
-        Err(_) => Response::from_errors(vec![server_error(&ApiError::Timeout)]),
-    };
+    let mut response = within_deadline(state, request).await;
     assign_codes(&mut response);
-    GraphQLResponse::from(response).into_response()
+    let codes = response
+        .errors
+        .iter()
+        .filter_map(|e| match e.extensions.as_ref()?.get("code")? {
+            async_graphql::Value::String(code) => Some(code.clone()),
+            _ => None,
+        })
+        .collect();
+    (codes, GraphQLResponse::from(response).into_response())
+}
+
+/// Executes `request`, answering `TIMEOUT` when it runs past the request deadline.
+///
+/// At the deadline the execution is told to stop, not dropped: a database call abandoned
+/// half-way can leave its pooled connection waiting for an answer that never comes, lost to the
+/// pool for good. Instead no field starts resolving after the deadline (see [`Deadline`]), the
+/// statements already running end at the statement timeout (which should be below the request
+/// timeout), and the execution ends in the background, returning its connections.
+async fn within_deadline(state: &AppState, request: Request) -> Response {
+    let expired = CancellationToken::new();
+    let request = request.data(Deadline(expired.clone()));
+    let schema = state.schema.clone();
+    let mut execution = tokio::spawn(
+        async move { schema.execute(request).await }.instrument(tracing::Span::current()),
+    );
+    match tokio::time::timeout(state.limits.request_timeout, &mut execution).await {
+        Ok(Ok(response)) => response,
+        // A panic in a resolver: masked like any internal error (and logged by `extend`).
+        Ok(Err(failure)) => Response::from_errors(vec![server_error(&ApiError::internal(failure))]),
+        Err(_) => {
+            expired.cancel();
+            Response::from_errors(vec![server_error(&ApiError::Timeout)])
+        }
+    }
+}
+
+/// Counts an error answered before execution (a malformed or refused request).
+fn refused(state: &AppState, error: HttpError) -> HttpError {
+    state.metrics.error(error.error.code());
+    error
 }
 
 /// A response of errors only, each with its code.

@@ -9,7 +9,7 @@ use sea_orm::ActiveEnum;
 
 use super::enums::{AccountKind, CampaignKind, ContentKind};
 use super::scalars::{Date, Decimal};
-use super::{alert_service, db};
+use super::{alert_service, db, metrics};
 use crate::auth::{Role, RoleGuard, tenant};
 use crate::ingest::store::{self, IngestReport as Report};
 use crate::ingest::validate;
@@ -472,8 +472,15 @@ pub enum WechatSource {
     WecomGroupchatByDay,
 }
 
-/// Schedules alert evaluation of a workspace whose data changed.
-fn touched(ctx: &Context<'_>, tenant: &crate::auth::Tenant, report: &Report) -> Result<()> {
+/// After every ingestion call: counts its rows in the metrics and schedules alert evaluation of
+/// a workspace whose data changed.
+fn ingested(ctx: &Context<'_>, tenant: &crate::auth::Tenant, report: &Report) -> Result<()> {
+    metrics(ctx)?.ingested(
+        report.counts.inserted,
+        report.counts.updated,
+        report.counts.unchanged,
+        report.rejected_rows(),
+    );
     if report.counts.inserted + report.counts.updated > 0 {
         alert_service(ctx)?.touch(tenant.workspace_id());
     }
@@ -497,7 +504,7 @@ where
     let raw: Vec<R> = rows.into_iter().map(R::from).collect();
     let tenant = tenant(ctx)?;
     let report = store::ingest(db(ctx)?, tenant, raw, atomic).await?;
-    touched(ctx, tenant, &report)?;
+    ingested(ctx, tenant, &report)?;
     Ok(report.into())
 }
 
@@ -672,7 +679,7 @@ impl IngestMutation {
             atomic.unwrap_or(true),
         )
         .await?;
-        touched(ctx, tenant, &report)?;
+        ingested(ctx, tenant, &report)?;
         Ok(report.into())
     }
 }

@@ -4,6 +4,7 @@
 //! `directory`, `ingest`, `kpi` and `alerts` and map their results to GraphQL types.
 
 mod alerts;
+mod deadline;
 mod directory;
 mod enums;
 mod guard;
@@ -24,7 +25,9 @@ use std::sync::Arc;
 use crate::alerts::AlertService;
 use crate::config::Limits;
 use crate::error::ApiError;
+use crate::metrics::Metrics;
 
+pub use deadline::Deadline;
 pub use loaders::Loaders;
 
 /// All queries, one object per feature.
@@ -67,13 +70,19 @@ pub fn schema_builder(limits: &Limits) -> SchemaBuilder<QueryRoot, MutationRoot,
     .limit_directives(guard::MAX_DIRECTIVES)
 }
 
-/// The schema bound to a database and the process's alert service.
+/// The schema bound to a database, the process's alert service and the server's metrics.
 pub fn build_schema(
     db: DatabaseConnection,
     alerts: Arc<AlertService>,
+    metrics: Arc<Metrics>,
     limits: &Limits,
 ) -> WekpiSchema {
-    schema_builder(limits).data(db).data(alerts).finish()
+    schema_builder(limits)
+        .extension(deadline::StopAtDeadline)
+        .data(db)
+        .data(alerts)
+        .data(metrics)
+        .finish()
 }
 
 /// The SDL that the server serves and `schema.graphql` holds.
@@ -85,6 +94,12 @@ pub fn sdl() -> String {
 fn alert_service<'a>(ctx: &Context<'a>) -> Result<&'a Arc<AlertService>, ApiError> {
     ctx.data::<Arc<AlertService>>()
         .map_err(|_| ApiError::internal("schema built without the alert service"))
+}
+
+/// The metrics of the schema.
+fn metrics<'a>(ctx: &Context<'a>) -> Result<&'a Arc<Metrics>, ApiError> {
+    ctx.data::<Arc<Metrics>>()
+        .map_err(|_| ApiError::internal("schema built without metrics"))
 }
 
 /// The database of the schema.

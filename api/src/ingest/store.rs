@@ -37,6 +37,21 @@ impl IngestReport {
         self.counts += other.counts;
         self.rejected.extend(other.rejected);
     }
+
+    /// How many rows were rejected: the errors of one row are adjacent (each part of a call
+    /// lists its errors by row index), so a row is a run of errors with the same index. (Two
+    /// parts of one import whose bad rows meet at the same index count as one row.)
+    pub fn rejected_rows(&self) -> u64 {
+        let mut rows = 0;
+        let mut previous = None;
+        for error in &self.rejected {
+            if previous != Some(error.index) {
+                rows += 1;
+            }
+            previous = Some(error.index);
+        }
+        rows
+    }
 }
 
 /// The keys a batch refers to, by referenced entity.
