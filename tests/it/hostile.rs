@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use wekpi_api::config::Limits;
 
 use crate::both_backends;
-use crate::helpers::{Backend, TestApp, error_code};
+use crate::helpers::{Backend, TestApp, error_code, send_to};
 
 /// The longest any hostile request may take: far more than a refusal needs, far less than the
 /// work it would cause if it were not refused early.
@@ -79,21 +79,7 @@ async fn raw_quickly(
 /// Sends any request on its own task; returns status and JSON (the test fails on a non-JSON
 /// answer: every error must carry a code).
 async fn send_quickly(app: &TestApp, request: Request<Body>) -> (StatusCode, Value) {
-    let router = app.router.clone();
-    let (status, bytes) = quickly(async move {
-        use http_body_util::BodyExt;
-        use tower::ServiceExt;
-        let response = router.oneshot(request).await.expect("router answers");
-        let status = response.status();
-        let bytes = response
-            .into_body()
-            .collect()
-            .await
-            .expect("body")
-            .to_bytes();
-        (status, bytes)
-    })
-    .await;
+    let (status, bytes) = quickly(send_to(app.router.clone(), request)).await;
     let value = serde_json::from_slice(&bytes).unwrap_or_else(|_| {
         panic!(
             "non-JSON answer {status}: {}",
@@ -564,64 +550,48 @@ async fn mutations_over_get_are_refused_and_queries_work() {
     assert_alive(&app, &key).await;
 }
 
-async fn small_body_app() -> (TestApp, String) {
+/// POSTs a valid GraphQL request of more than 4 KiB to an app whose body limit is 1 KiB: with
+/// its length declared, or in 100-byte chunks without one, where the limit applies while
+/// reading. Either way: 413 with a code.
+async fn post_over_the_limit(declare_length: bool) {
     let limits = Limits {
         body_limit_bytes: 1024,
         ..Limits::default()
     };
     let app = TestApp::with_limits(Backend::Sqlite, limits).await;
     let key = app.workspace("acme").await;
-    (app, key)
-}
-
-/// A valid GraphQL request body of more than 4 KiB.
-fn big_body() -> String {
-    json!({ "query": format!("{{ viewer {{ role }} }} #{}", "x".repeat(4096)) }).to_string()
+    let body = json!({ "query": format!("{{ viewer {{ role }} }} #{}", "x".repeat(4096)) })
+        .to_string()
+        .into_bytes();
+    let mut request = Request::post("/graphql")
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::AUTHORIZATION, format!("Bearer {key}"));
+    let body = if declare_length {
+        request = request.header(header::CONTENT_LENGTH, body.len());
+        Body::from(body)
+    } else {
+        let chunks: Vec<Result<Vec<u8>, std::io::Error>> =
+            body.chunks(100).map(|c| Ok(c.to_vec())).collect();
+        Body::from_stream(futures::stream::iter(chunks))
+    };
+    let got = send_quickly(&app, request.body(body).unwrap()).await;
+    assert_refused(
+        &got,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "QUERY_TOO_COMPLEX",
+        "1024 bytes",
+    );
+    assert_alive(&app, &key).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_body_over_the_limit_with_content_length_is_413() {
-    let (app, key) = small_body_app().await;
-    let body = big_body();
-    let request = Request::post("/graphql")
-        .header(header::CONTENT_TYPE, "application/json")
-        .header(header::AUTHORIZATION, format!("Bearer {key}"))
-        .header(header::CONTENT_LENGTH, body.len())
-        .body(Body::from(body))
-        .unwrap();
-    let got = send_quickly(&app, request).await;
-    assert_refused(
-        &got,
-        StatusCode::PAYLOAD_TOO_LARGE,
-        "QUERY_TOO_COMPLEX",
-        "1024 bytes",
-    );
-    assert_alive(&app, &key).await;
+    post_over_the_limit(true).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_chunked_body_over_the_limit_is_413() {
-    let (app, key) = small_body_app().await;
-    let body = big_body();
-    // 100-byte chunks and no Content-Length: the limit applies while reading.
-    let chunks: Vec<Result<Vec<u8>, std::io::Error>> = body
-        .into_bytes()
-        .chunks(100)
-        .map(|c| Ok(c.to_vec()))
-        .collect();
-    let request = Request::post("/graphql")
-        .header(header::CONTENT_TYPE, "application/json")
-        .header(header::AUTHORIZATION, format!("Bearer {key}"))
-        .body(Body::from_stream(futures::stream::iter(chunks)))
-        .unwrap();
-    let got = send_quickly(&app, request).await;
-    assert_refused(
-        &got,
-        StatusCode::PAYLOAD_TOO_LARGE,
-        "QUERY_TOO_COMPLEX",
-        "1024 bytes",
-    );
-    assert_alive(&app, &key).await;
+    post_over_the_limit(false).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
