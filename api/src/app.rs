@@ -50,6 +50,7 @@ pub fn router(state: AppState) -> Router {
             "/graphql",
             get(graphql::http::get).post(graphql::http::post),
         )
+        .route("/graphql/ws", get(graphql::ws::subscribe))
         .route("/schema.graphql", get(graphql::http::schema_sdl))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))

@@ -90,6 +90,21 @@ impl Tenant {
         Utc::now().with_timezone(&self.timezone).date_naive()
     }
 
+    /// Checks that the key's role is at least `role`.
+    ///
+    /// # Errors
+    /// `FORBIDDEN`, naming both roles, when it is not.
+    pub fn require(&self, role: Role) -> ApiResult<()> {
+        if self.role >= role {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden(format!(
+                "this operation needs a {role:?} key; this key is {:?}",
+                self.role
+            )))
+        }
+    }
+
     /// A context for work the server does on a workspace's behalf (start-up, scheduler, CLI),
     /// acting with the given role.
     pub fn system(workspace: entity::workspace::Model, role: Role) -> Self {
@@ -246,16 +261,6 @@ pub struct RoleGuard(pub Role);
 
 impl Guard for RoleGuard {
     async fn check(&self, ctx: &Context<'_>) -> async_graphql::Result<()> {
-        let tenant = tenant(ctx)?;
-        if tenant.role() >= self.0 {
-            Ok(())
-        } else {
-            Err(ApiError::Forbidden(format!(
-                "this operation needs a {:?} key; this key is {:?}",
-                self.0,
-                tenant.role()
-            ))
-            .into())
-        }
+        Ok(tenant(ctx)?.require(self.0)?)
     }
 }

@@ -58,6 +58,63 @@ pub struct Limits {
     pub request_timeout_secs: u64,
 }
 
+/// How the webhook delivery worker of `serve` drains the outbox.
+#[derive(Debug, Clone, Args)]
+pub struct WebhookConfig {
+    /// Milliseconds between scans of the delivery outbox (new events also wake the worker).
+    #[arg(long, env = "WEKPI_WEBHOOK_POLL_MS", default_value_t = 1_000)]
+    pub webhook_poll_ms: u64,
+
+    /// Milliseconds before the first retry of a failed delivery; each further retry waits twice
+    /// as long as the one before.
+    #[arg(long, env = "WEKPI_WEBHOOK_BACKOFF_MS", default_value_t = 1_000)]
+    pub webhook_backoff_ms: u64,
+
+    /// Longest wait between two attempts of a delivery, in seconds.
+    #[arg(long, env = "WEKPI_WEBHOOK_MAX_BACKOFF_SECS", default_value_t = 3_600)]
+    pub webhook_max_backoff_secs: u64,
+
+    /// Attempts of one delivery before it is given up and marked failed.
+    #[arg(long, env = "WEKPI_WEBHOOK_MAX_ATTEMPTS", default_value_t = 12, value_parser = clap::value_parser!(u32).range(1..))]
+    pub webhook_max_attempts: u32,
+
+    /// Longest time one delivery request may take, in seconds.
+    #[arg(long, env = "WEKPI_WEBHOOK_TIMEOUT_SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    pub webhook_timeout_secs: u64,
+}
+
+impl Default for WebhookConfig {
+    fn default() -> Self {
+        Self {
+            webhook_poll_ms: 1_000,
+            webhook_backoff_ms: 1_000,
+            webhook_max_backoff_secs: 3_600,
+            webhook_max_attempts: 12,
+            webhook_timeout_secs: 10,
+        }
+    }
+}
+
+impl WebhookConfig {
+    /// The outbox scan interval.
+    pub fn poll_interval(&self) -> Duration {
+        Duration::from_millis(self.webhook_poll_ms.max(1))
+    }
+
+    /// The wait before attempt `failed + 1` after `failed` failed attempts: the base doubled for
+    /// each failure after the first, capped.
+    pub fn backoff(&self, failed: u32) -> Duration {
+        let factor = 1u64 << failed.saturating_sub(1).min(32);
+        Duration::from_millis(self.webhook_backoff_ms.saturating_mul(factor))
+            .min(Duration::from_secs(self.webhook_max_backoff_secs))
+    }
+
+    /// The request timeout of one delivery.
+    pub fn timeout(&self) -> Duration {
+        Duration::from_secs(self.webhook_timeout_secs)
+    }
+}
+
 /// Everything `wekpi serve` needs.
 #[derive(Debug, Clone, Args)]
 pub struct Config {
@@ -75,6 +132,9 @@ pub struct Config {
     /// ingestion still triggers evaluations).
     #[arg(long, env = "WEKPI_EVAL_INTERVAL_SECS", default_value_t = 60)]
     pub eval_interval_secs: u64,
+
+    #[command(flatten)]
+    pub webhooks: WebhookConfig,
 
     /// Log format: `pretty` or `json`.
     #[arg(long, env = "WEKPI_LOG_FORMAT", default_value = "pretty")]
@@ -120,7 +180,25 @@ impl Config {
             limits: Limits::default(),
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),
             eval_interval_secs: 0,
+            webhooks: WebhookConfig::default(),
             log_format: "pretty".into(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn webhook_backoff_doubles_from_the_base_up_to_the_cap() {
+        let config = WebhookConfig {
+            webhook_backoff_ms: 1_000,
+            webhook_max_backoff_secs: 10,
+            ..WebhookConfig::default()
+        };
+        let waits = [1, 2, 3, 4, 5, 64, u32::MAX].map(|failed| config.backoff(failed).as_secs());
+        // 1 s, 2 s, 4 s, 8 s, then 16 s and anything later capped at 10 s.
+        assert_eq!(waits, [1, 2, 4, 8, 10, 10, 10]);
     }
 }

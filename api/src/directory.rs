@@ -19,6 +19,18 @@ use crate::error::{ApiError, ApiResult};
 /// Largest page any listing returns.
 pub const MAX_PAGE_SIZE: u64 = 500;
 
+/// The opaque cursor of the row with surrogate id `id`, as every connection and the alert feed
+/// (GraphQL and webhooks) show it.
+pub fn encode_cursor(id: i64) -> String {
+    hex::encode(format!("id:{id}"))
+}
+
+/// The id of a cursor made by [`encode_cursor`]; `None` for anything else.
+pub fn decode_cursor(cursor: &str) -> Option<i64> {
+    let text = String::from_utf8(hex::decode(cursor).ok()?).ok()?;
+    text.strip_prefix("id:")?.parse().ok()
+}
+
 /// An entity that belongs to one workspace and has a natural `key`.
 pub trait Scoped: EntityTrait {
     /// The `workspace_id` column.

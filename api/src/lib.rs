@@ -10,6 +10,7 @@
 //! - [`kpi`] — the KPI catalog, calendar buckets and formulas.
 //! - [`ingest`] — validation and idempotent, set-based upserts of everything that is loaded.
 //! - [`alerts`] — alert rules, the state machine, evaluation, the event feed, the scheduler.
+//! - [`demo`] — the deterministic demo data set, loaded through ingestion (`serve --demo`).
 //! - [`graphql`] — the adapter: schema, HTTP handlers, limits on requests, types, per-request
 //!   loaders.
 //! - [`app`] — state, router, serving with graceful shutdown.
@@ -22,6 +23,7 @@ pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod demo;
 pub mod directory;
 pub mod error;
 pub mod graphql;

@@ -3,7 +3,10 @@
 
 use chrono::Utc;
 use entity::workspace;
-use sea_orm::{ActiveModelTrait, DatabaseConnection, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, Set,
+};
 
 use crate::auth::{self, IssuedKey, Role};
 use crate::error::{ApiError, ApiResult};
@@ -17,13 +20,47 @@ pub async fn create(
     db: &DatabaseConnection,
     name: &str,
 ) -> ApiResult<(workspace::Model, IssuedKey)> {
+    let txn = crate::db::begin_write(db).await?;
+    let ws = insert(&txn, name).await?;
+    let key = auth::issue_key(&txn, ws.id, "admin", Role::Admin).await?;
+    txn.commit().await?;
+    Ok((ws, key))
+}
+
+/// The oldest workspace named `name`, or a new one with default settings and no key (the
+/// caller issues the keys it needs). `true` when it was created.
+///
+/// # Errors
+/// `BAD_USER_INPUT` for an empty name, `INTERNAL` on database failure.
+pub async fn find_or_create(
+    db: &DatabaseConnection,
+    name: &str,
+) -> ApiResult<(workspace::Model, bool)> {
+    let existing = workspace::Entity::find()
+        .filter(workspace::Column::Name.eq(name.trim()))
+        .order_by_asc(workspace::Column::Id)
+        .one(db)
+        .await?;
+    match existing {
+        Some(ws) => Ok((ws, false)),
+        None => {
+            let txn = crate::db::begin_write(db).await?;
+            let ws = insert(&txn, name).await?;
+            txn.commit().await?;
+            Ok((ws, true))
+        }
+    }
+}
+
+/// Inserts a workspace with default settings and the default alert rules: the one place a
+/// workspace row is created.
+async fn insert<C: ConnectionTrait>(db: &C, name: &str) -> ApiResult<workspace::Model> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 200 {
         return Err(ApiError::bad_input(
             "a workspace name must have 1 to 200 characters",
         ));
     }
-    let txn = crate::db::begin_write(db).await?;
     let ws = workspace::ActiveModel {
         name: Set(name.to_string()),
         timezone: Set("Asia/Shanghai".into()),
@@ -33,12 +70,10 @@ pub async fn create(
         created_at: Set(Utc::now()),
         ..Default::default()
     }
-    .insert(&txn)
+    .insert(db)
     .await?;
-    let key = auth::issue_key(&txn, ws.id, "admin", Role::Admin).await?;
-    crate::alerts::rules::create_defaults(&txn, ws.id).await?;
-    txn.commit().await?;
-    Ok((ws, key))
+    crate::alerts::rules::create_defaults(db, ws.id).await?;
+    Ok(ws)
 }
 
 /// New values for a workspace's settings; `None` keeps the current value.

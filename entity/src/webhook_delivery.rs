@@ -1,4 +1,5 @@
-//! `webhook_delivery`: the durable outbox: one row per webhook and event until delivered.
+//! `webhook_delivery`: the durable outbox: one row per webhook and event. A row is pending while
+//! `delivered_at` and `failed_at` are both empty.
 
 use sea_orm::entity::prelude::*;
 
@@ -12,9 +13,13 @@ pub struct Model {
     pub webhook_id: i64,
     pub event_id: i64,
     pub attempts: i32,
+    /// When the row is next due; a worker that claims the row moves it forward as its lease.
     pub next_attempt_at: DateTimeUtc,
     pub delivered_at: Option<DateTimeUtc>,
+    /// The last attempt's failure (HTTP status or transport error).
     pub last_error: Option<String>,
+    /// Set when the delivery was given up after its last allowed attempt.
+    pub failed_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     #[sea_orm(belongs_to, from = "workspace_id", to = "id", on_delete = "Cascade")]
     pub workspace: BelongsTo<super::workspace::Entity>,

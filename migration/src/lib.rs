@@ -5,6 +5,9 @@
 //! 2. `m20261122_000002_catalog`: `account`, `channel`, `campaign`, `content`, `customer`.
 //! 3. `m20261122_000003_commerce`: `orders`, `spend`.
 //! 4. `m20261122_000004_daily_facts`: the six `*_daily` fact tables.
+//! 5. `m20261122_000005_kpi_thresholds`: per-workspace KPI threshold overrides.
+//! 6. `m20261122_000006_alerting`: alert rules, alerts, events, webhooks and their outbox.
+//! 7. `m20261122_000007_webhook_failures`: `webhook_delivery.failed_at`.
 //!
 //! The database enforces what it can (NOT NULL, CHECKs, foreign keys, natural keys) so no
 //! code path can store an inconsistent fact. Everything is built with the schema builder;
@@ -23,6 +26,7 @@ mod m20261122_000003_commerce;
 mod m20261122_000004_daily_facts;
 mod m20261122_000005_kpi_thresholds;
 mod m20261122_000006_alerting;
+mod m20261122_000007_webhook_failures;
 
 /// All migrations of Wekpi, oldest first.
 pub struct Migrator;
@@ -37,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000004_daily_facts::Migration),
             Box::new(m20261122_000005_kpi_thresholds::Migration),
             Box::new(m20261122_000006_alerting::Migration),
+            Box::new(m20261122_000007_webhook_failures::Migration),
         ]
     }
 }

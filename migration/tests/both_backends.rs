@@ -160,7 +160,14 @@ async fn exercise(db: DatabaseConnection) {
             "m20261122_000004_daily_facts",
             "m20261122_000005_kpi_thresholds",
             "m20261122_000006_alerting",
+            "m20261122_000007_webhook_failures",
         ]
+    );
+    assert!(
+        SchemaManager::new(&db)
+            .has_column("webhook_delivery", "failed_at")
+            .await
+            .unwrap()
     );
 
     entities_round_trip(&db).await;

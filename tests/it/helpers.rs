@@ -106,11 +106,16 @@ pub struct TestApp {
     pub backend: Backend,
     /// The PostgreSQL schema of this test (None on SQLite).
     schema: Option<String>,
+    /// The state behind `router`: serve it on a socket to share its alert service.
+    pub state: AppState,
     pub router: Router,
     pub db: DatabaseConnection,
     pub config: Config,
     /// SQL statements executed through the app's connection so far.
     pub statements: Arc<AtomicUsize>,
+    /// A URL that reaches this test's database (and schema) from another process, such as the
+    /// `wekpi` binary.
+    pub database_url: String,
     _cleanup: Cleanup,
 }
 
@@ -129,11 +134,11 @@ impl TestApp {
     /// Like [`TestApp::new`] with custom limits.
     pub async fn with_limits(backend: Backend, limits: Limits) -> Self {
         let name = unique_name();
-        let (url, cleanup) = match backend {
+        let (url, database_url, cleanup) = match backend {
             Backend::Sqlite => {
                 let path = std::env::temp_dir().join(format!("wekpi-{name}.db"));
                 let url = format!("sqlite://{}?mode=rwc", path.display());
-                (url, Cleanup::File(path))
+                (url.clone(), url, Cleanup::File(path))
             }
             Backend::Postgres => {
                 let admin_url = pg_url();
@@ -145,8 +150,10 @@ impl TestApp {
                     .await
                     .expect("create test schema");
                 admin.close().await.expect("close admin connection");
+                let separator = if admin_url.contains('?') { '&' } else { '?' };
                 (
                     admin_url.clone(),
+                    format!("{admin_url}{separator}options=-c%20search_path%3D{name}"),
                     Cleanup::Schema {
                         admin_url,
                         schema: name.clone(),
@@ -178,10 +185,12 @@ impl TestApp {
         Self {
             backend,
             schema: (backend == Backend::Postgres).then(|| name.clone()),
-            router: wekpi_api::app::router(state),
+            router: wekpi_api::app::router(state.clone()),
+            state,
             db,
             config,
             statements,
+            database_url,
             _cleanup: cleanup,
         }
     }

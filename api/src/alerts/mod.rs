@@ -2,12 +2,16 @@
 //! database, the event feed, webhooks and the scheduler.
 //!
 //! [`evaluate`] is the pure state machine, [`rules`] validates and stores rules, [`store`]
-//! evaluates rules and keeps instances and events, [`scheduler`] runs evaluations in `serve`.
+//! evaluates rules and keeps instances and events, [`scheduler`] runs evaluations in `serve`,
+//! [`feed`] streams events to subscribers, [`webhook`] manages webhooks and delivers events to
+//! them from the outbox.
 
 pub mod evaluate;
+pub mod feed;
 pub mod rules;
 pub mod scheduler;
 pub mod store;
+pub mod webhook;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};

@@ -40,7 +40,10 @@ fn advisory_key(workspace_id: i64) -> i64 {
 }
 
 /// Begins a transaction holding the workspace's alert lock.
-async fn locked(db: &DatabaseConnection, workspace_id: i64) -> ApiResult<DatabaseTransaction> {
+pub(super) async fn locked(
+    db: &DatabaseConnection,
+    workspace_id: i64,
+) -> ApiResult<DatabaseTransaction> {
     let txn = crate::db::begin_write(db).await?;
     if db.get_database_backend() == DatabaseBackend::Postgres {
         txn.execute_unprepared(&format!(
@@ -450,6 +453,18 @@ pub async fn events_after<C: ConnectionTrait>(
     let more = rows.len() as u64 > first;
     rows.truncate(usize::try_from(first).unwrap_or(usize::MAX));
     Ok((rows, more))
+}
+
+/// How many alerts of the caller's workspace are firing.
+///
+/// # Errors
+/// `INTERNAL`.
+pub async fn firing_count<C: ConnectionTrait>(db: &C, tenant: &Tenant) -> ApiResult<u64> {
+    Ok(alert::Entity::find()
+        .filter(alert::Column::WorkspaceId.eq(tenant.workspace_id()))
+        .filter(alert::Column::State.eq(AlertState::Firing))
+        .count(db)
+        .await?)
 }
 
 /// Filters of the alert snapshot.

@@ -1,16 +1,16 @@
 //! Alerting API: rules, the alert snapshot, the event feed, acknowledgement, evaluation.
 
 use async_graphql::connection::{Connection, Edge};
-use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
+use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject, Subscription};
 use chrono::{DateTime, Utc};
 use entity::{alert, alert_event, alert_rule};
+use futures::{Stream, StreamExt};
 
 use super::directory::{ConnectionFields, IdCursor, decode_after};
-use super::enums::{CampaignKind, ContentKind};
 use super::kpi::{DimensionValue, Granularity, KpiFilter, Period};
 use super::scalars::Date;
 use super::{alert_service, db};
-use crate::alerts::{rules, store};
+use crate::alerts::{feed, rules, store};
 use crate::auth::{Role, RoleGuard, tenant};
 use crate::directory::PageArgs;
 use crate::error::ApiError;
@@ -148,36 +148,6 @@ impl TryFrom<AlertRuleInput> for rules::RuleSpec {
     }
 }
 
-/// A rule's filter.
-#[derive(SimpleObject)]
-pub struct RuleFilter {
-    pub accounts: Option<Vec<String>>,
-    pub contents: Option<Vec<String>>,
-    pub content_kinds: Option<Vec<ContentKind>>,
-    pub campaigns: Option<Vec<String>>,
-    pub campaign_kinds: Option<Vec<CampaignKind>>,
-    pub channels: Option<Vec<String>>,
-    pub staff: Option<Vec<String>>,
-}
-
-impl From<FilterKeys> for RuleFilter {
-    fn from(f: FilterKeys) -> Self {
-        Self {
-            accounts: f.accounts,
-            contents: f.contents,
-            content_kinds: f
-                .content_kinds
-                .map(|v| v.into_iter().map(Into::into).collect()),
-            campaigns: f.campaigns,
-            campaign_kinds: f
-                .campaign_kinds
-                .map(|v| v.into_iter().map(Into::into).collect()),
-            channels: f.channels,
-            staff: f.staff,
-        }
-    }
-}
-
 /// A rule's condition.
 #[derive(SimpleObject)]
 pub struct AlertCondition {
@@ -204,7 +174,7 @@ impl AlertRule {
     async fn kpi(&self) -> Option<KpiKey> {
         rules::kpi_of(&self.0)
     }
-    async fn filter(&self) -> RuleFilter {
+    async fn filter(&self) -> KpiFilter {
         rules::filter_of(&self.0).into()
     }
     async fn group_by(&self) -> Vec<Dimension> {
@@ -401,7 +371,8 @@ pub struct EvaluationSummary {
     pub events_created: u32,
 }
 
-fn parse_id(id: &ID, noun: &str) -> Result<i64, ApiError> {
+/// The numeric id of an `ID`; anything else is an id that does not exist.
+pub(super) fn parse_id(id: &ID, noun: &str) -> Result<i64, ApiError> {
     id.parse::<i64>()
         .map_err(|_| ApiError::NotFound(format!("no {noun} with id {}", id.as_str())))
 }
@@ -555,5 +526,29 @@ impl AlertMutation {
             alerts_changed: s.alerts_changed,
             events_created: s.events,
         })
+    }
+}
+
+#[derive(Default)]
+pub struct AlertSubscription;
+
+#[Subscription]
+impl AlertSubscription {
+    /// The alert events after `after` (a cursor from the feed; default: from the first), then
+    /// each new event as soon as it is committed, by any server. Never repeats or skips one;
+    /// a client that reconnects with its last cursor resumes exactly.
+    async fn alert_events(
+        &self,
+        ctx: &Context<'_>,
+        after: Option<String>,
+    ) -> Result<impl Stream<Item = Result<AlertEvent>> + use<>> {
+        let after = decode_after(after)?.unwrap_or(0);
+        let events = feed::follow(
+            db(ctx)?.clone(),
+            alert_service(ctx)?,
+            tenant(ctx)?.workspace_id(),
+            after,
+        );
+        Ok(events.map(|e| e.map(AlertEvent::from).map_err(Into::into)))
     }
 }

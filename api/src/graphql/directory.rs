@@ -32,15 +32,11 @@ impl CursorType for IdCursor {
     type Error = InvalidCursor;
 
     fn decode_cursor(s: &str) -> std::result::Result<Self, Self::Error> {
-        let invalid = || InvalidCursor;
-        let bytes = hex::decode(s).map_err(|_| invalid())?;
-        let text = String::from_utf8(bytes).map_err(|_| invalid())?;
-        let id = text.strip_prefix("id:").ok_or_else(invalid)?;
-        id.parse().map(IdCursor).map_err(|_| invalid())
+        store::decode_cursor(s).map(IdCursor).ok_or(InvalidCursor)
     }
 
     fn encode_cursor(&self) -> String {
-        hex::encode(format!("id:{}", self.0))
+        store::encode_cursor(self.0)
     }
 }
 

@@ -66,7 +66,9 @@ pub struct DateRange {
 }
 
 /// Restricts a report to some accounts, contents, campaigns, channels or staff (keys), or kinds.
-#[derive(InputObject, Default)]
+/// As output (a rule's filter) the type is `RuleFilter`.
+#[derive(InputObject, SimpleObject, Default)]
+#[graphql(name = "RuleFilter", input_name = "KpiFilter")]
 pub struct KpiFilter {
     pub accounts: Option<Vec<String>>,
     pub contents: Option<Vec<String>>,
@@ -75,6 +77,24 @@ pub struct KpiFilter {
     pub campaign_kinds: Option<Vec<CampaignKind>>,
     pub channels: Option<Vec<String>>,
     pub staff: Option<Vec<String>>,
+}
+
+impl From<FilterKeys> for KpiFilter {
+    fn from(f: FilterKeys) -> Self {
+        Self {
+            accounts: f.accounts,
+            contents: f.contents,
+            content_kinds: f
+                .content_kinds
+                .map(|v| v.into_iter().map(Into::into).collect()),
+            campaigns: f.campaigns,
+            campaign_kinds: f
+                .campaign_kinds
+                .map(|v| v.into_iter().map(Into::into).collect()),
+            channels: f.channels,
+            staff: f.staff,
+        }
+    }
 }
 
 /// Most values one list of a filter may hold. No dashboard filters by more, and every value

@@ -1,7 +1,7 @@
 //! The GraphQL adapter: schema assembly, HTTP handlers, object and input types, loaders.
 //!
 //! Only translation lives here: no SQL and no business rules. Resolvers call `auth`,
-//! `directory`, `ingest` (and later `kpi`, `alerts`) and map their results to GraphQL types.
+//! `directory`, `ingest`, `kpi` and `alerts` and map their results to GraphQL types.
 
 mod alerts;
 mod directory;
@@ -13,8 +13,10 @@ mod kpi;
 mod loaders;
 mod scalars;
 mod viewer;
+mod webhooks;
+pub mod ws;
 
-use async_graphql::{Context, EmptySubscription, MergedObject, Schema, SchemaBuilder};
+use async_graphql::{Context, MergedObject, MergedSubscription, Schema, SchemaBuilder};
 use sea_orm::DatabaseConnection;
 
 use std::sync::Arc;
@@ -32,6 +34,7 @@ pub struct QueryRoot(
     directory::DirectoryQuery,
     kpi::KpiQuery,
     alerts::AlertQuery,
+    webhooks::WebhookQuery,
 );
 
 /// All mutations, one object per feature.
@@ -41,19 +44,22 @@ pub struct MutationRoot(
     ingest::IngestMutation,
     kpi::KpiMutation,
     alerts::AlertMutation,
+    webhooks::WebhookMutation,
 );
 
+/// All subscriptions (served over WebSocket at `/graphql/ws`).
+#[derive(MergedSubscription, Default)]
+pub struct SubscriptionRoot(alerts::AlertSubscription);
+
 /// The executable schema.
-pub type WekpiSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+pub type WekpiSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
 /// The schema with its limits and no data attached: no IO, usable for SDL export.
-pub fn schema_builder(
-    limits: &Limits,
-) -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
+pub fn schema_builder(limits: &Limits) -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
     Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
-        EmptySubscription,
+        SubscriptionRoot::default(),
     )
     .limit_depth(limits.max_depth)
     .limit_complexity(limits.max_complexity)

@@ -4,6 +4,10 @@
 //! rows refer to (one statement per referenced entity kind), and either refuse the whole call
 //! (`atomic: true` and any error) or write the valid rows. Nothing is half-written: a refusal or a
 //! failure rolls all of it back. The per-kind glue lives in `kinds`.
+//!
+//! The two halves are also public on their own — [`prepare_in`] (validate and resolve) and
+//! [`Prepared::write`] — for loads that span many calls in one transaction, such as a file
+//! (`import::import_file`), which keeps checking after its first bad chunk without writing.
 
 use std::collections::{HashMap, HashSet};
 
@@ -14,7 +18,7 @@ use sea_orm::{
 };
 
 use super::upsert::{Counts, UpsertPlan, upsert};
-use super::validate::{self, RowError, Validate, Validated, ValidationContext};
+use super::validate::{self, KeyLedger, RowError, Validate, Validated, ValidationContext};
 use crate::auth::Tenant;
 use crate::directory::{self, Scoped};
 use crate::error::{ApiError, ApiResult};
@@ -209,9 +213,66 @@ where
     R::Output: Storable,
     <<R::Output as Storable>::Entity as EntityTrait>::ActiveModel: Send,
 {
+    let prepared = prepare_in(txn, tenant, rows, &mut HashMap::new()).await?;
+    if atomic && !prepared.errors.is_empty() {
+        return Ok(prepared.refuse());
+    }
+    prepared.write(txn).await
+}
+
+/// One call's rows, validated and with their references resolved: what is ready to be written,
+/// and every error of every rejected row.
+pub struct Prepared<S: Storable> {
+    models: Vec<<S::Entity as EntityTrait>::ActiveModel>,
+    /// Every error of every rejected row, ordered by row index.
+    pub errors: Vec<RowError>,
+}
+
+impl<S: Storable> Prepared<S>
+where
+    <S::Entity as EntityTrait>::ActiveModel: Send,
+{
+    /// Writes the valid rows and reports them with the rejected ones.
+    ///
+    /// # Errors
+    /// `INTERNAL` on database failure.
+    pub async fn write(self, txn: &DatabaseTransaction) -> ApiResult<IngestReport> {
+        let counts = upsert(txn, &S::plan(), self.models).await?;
+        Ok(IngestReport {
+            counts,
+            rejected: self.errors,
+        })
+    }
+
+    /// Writes nothing: the report lists the rejected rows and counts nothing.
+    pub fn refuse(self) -> IngestReport {
+        IngestReport {
+            counts: Counts::default(),
+            rejected: self.errors,
+        }
+    }
+}
+
+/// Validates `rows` and resolves their references inside `txn`, writing nothing but the
+/// customers that orders name (which the transaction's end keeps or discards). `ledger` holds
+/// the natural keys of earlier rows, so that a load split into several calls still finds its
+/// duplicates.
+///
+/// # Errors
+/// `INTERNAL` on database failure.
+pub async fn prepare_in<R>(
+    txn: &DatabaseTransaction,
+    tenant: &Tenant,
+    rows: Vec<R>,
+    ledger: &mut impl KeyLedger<R::Key>,
+) -> ApiResult<Prepared<R::Output>>
+where
+    R: Validate,
+    R::Output: Storable,
+{
     let now = Utc::now();
     let ctx = ValidationContext::at(now, tenant.timezone());
-    let Validated { rows, mut errors } = validate::validate(rows, &ctx);
+    let Validated { rows, mut errors } = validate::validate_with(rows, &ctx, ledger);
     // References are checked even when validation already refused the call, so that the report
     // lists every bad row at once.
     let mut keys = RefKeys::default();
@@ -227,15 +288,5 @@ where
         }
     }
     errors.sort_by_key(|e| e.index);
-    if atomic && !errors.is_empty() {
-        return Ok(IngestReport {
-            counts: Counts::default(),
-            rejected: errors,
-        });
-    }
-    let counts = upsert(txn, &R::Output::plan(), models).await?;
-    Ok(IngestReport {
-        counts,
-        rejected: errors,
-    })
+    Ok(Prepared { models, errors })
 }

@@ -284,11 +284,42 @@ pub trait Validate {
     fn check(self, row: &mut RowCheck<'_>) -> Option<Self::Output>;
 }
 
+/// Where the natural keys of earlier rows were seen, so that a later row with the same key is
+/// reported as a duplicate of it.
+///
+/// One call's rows use a map from key to row index ([`validate`]); a file loaded in many chunks
+/// keeps one ledger across all of them and names lines instead.
+pub trait KeyLedger<K> {
+    /// Claims `key` for row `index`. When an earlier row holds it already, returns how to name
+    /// that row in the duplicate's message (`row 3`, `line 12`).
+    fn claim(&mut self, key: K, index: usize) -> Option<String>;
+}
+
+impl<K: Eq + Hash> KeyLedger<K> for HashMap<K, usize> {
+    fn claim(&mut self, key: K, index: usize) -> Option<String> {
+        match self.entry(key) {
+            Entry::Occupied(first) => Some(format!("row {}", first.get())),
+            Entry::Vacant(slot) => {
+                slot.insert(index);
+                None
+            }
+        }
+    }
+}
+
 /// Validates a call's rows: each row's fields, then duplicate natural keys. A duplicate is
 /// reported on the later row, naming the earlier one; the earlier row stays valid (or not) on
 /// its own merits, so `atomic: false` writes the first occurrence.
 pub fn validate<R: Validate>(rows: Vec<R>, ctx: &ValidationContext) -> Validated<R::Output> {
-    let mut first_index: HashMap<R::Key, usize> = HashMap::new();
+    validate_with(rows, ctx, &mut HashMap::new())
+}
+
+/// Like [`validate`], with the natural keys of earlier rows (of earlier calls too) in `ledger`.
+pub fn validate_with<R: Validate>(
+    rows: Vec<R>,
+    ctx: &ValidationContext,
+    ledger: &mut impl KeyLedger<R::Key>,
+) -> Validated<R::Output> {
     let mut out = Validated {
         rows: Vec::new(),
         errors: Vec::new(),
@@ -301,21 +332,12 @@ pub fn validate<R: Validate>(rows: Vec<R>, ctx: &ValidationContext) -> Validated
             errors: Vec::new(),
         };
         let parsed = raw.check(&mut row);
-        if let Some(key) = key {
-            match first_index.entry(key) {
-                Entry::Occupied(first) => row.push(
-                    R::KEY_FIELDS.first().copied().unwrap_or_default(),
-                    RowErrorCode::DuplicateKey,
-                    format!(
-                        "duplicate of row {}: same {}",
-                        first.get(),
-                        R::KEY_FIELDS.join(", ")
-                    ),
-                ),
-                Entry::Vacant(slot) => {
-                    slot.insert(index);
-                }
-            }
+        if let Some(earlier) = key.and_then(|key| ledger.claim(key, index)) {
+            row.push(
+                R::KEY_FIELDS.first().copied().unwrap_or_default(),
+                RowErrorCode::DuplicateKey,
+                format!("duplicate of {earlier}: same {}", R::KEY_FIELDS.join(", ")),
+            );
         }
         match parsed {
             Some(valid) if row.errors.is_empty() => out.rows.push((index, valid)),
