@@ -2,9 +2,9 @@
 //! the URL: never a mutation), `GET /schema.graphql`.
 //!
 //! The handlers read the request themselves: one JSON object of at most the body limit, with
-//! `Content-Type: application/json`. They authenticate the key before reading the body, check
-//! the request against the [`guard`] limits, attach the tenant and fresh loaders, enforce the
-//! request deadline, and make sure every error leaves with an `extensions.code`.
+//! `Content-Type: application/json`. They authenticate the key before reading the body, attach
+//! the tenant and fresh loaders, enforce the request deadline, and make sure every error leaves
+//! with an `extensions.code`. The schema's [`guard::Guard`] checks the limits of the request.
 //!
 //! A request that is no GraphQL request is answered with a 4xx status in the GraphQL error
 //! shape: 413 for a body over the limit (`QUERY_TOO_COMPLEX`), 415 for a body that is not JSON,
@@ -15,7 +15,7 @@
 
 use async_graphql::http::GraphiQLSource;
 use async_graphql::parser::types::OperationType;
-use async_graphql::{ErrorExtensions, Request, Response, ServerError};
+use async_graphql::{Request, Response, ServerError};
 use async_graphql_axum::GraphQLResponse;
 use axum::body::Body;
 use axum::extract::State;
@@ -198,45 +198,38 @@ enum Operations {
     QueriesOnly,
 }
 
-/// Checks the request against the [`guard`] limits, then executes it within the deadline.
+/// Executes the request within the deadline. The schema's [`guard::Guard`] checks it first; a
+/// GET is checked here already, because refusing a mutation needs the parsed document.
 async fn execute(
     state: &AppState,
     tenant: Tenant,
     mut request: Request,
     operations: Operations,
 ) -> axum::response::Response {
-    if let Err(error) = guard::check_source(&request.query) {
-        return errors(vec![server_error(&error)]);
+    if operations == Operations::QueriesOnly {
+        if let Err(error) = guard::check_request(&mut request, state.limits.max_fields) {
+            return errors(vec![error]);
+        }
+        let writes = request.parsed_query().is_ok_and(|document| {
+            document
+                .operations
+                .iter()
+                .any(|(_, op)| op.node.ty != OperationType::Query)
+        });
+        if writes {
+            return HttpError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                ApiError::bad_input("mutations and subscriptions must be sent with POST"),
+            )
+            .into_response();
+        }
     }
-    let document = match request.parsed_query() {
-        Ok(document) => document,
-        Err(error) => return errors(vec![error]),
-    };
-    if operations == Operations::QueriesOnly
-        && document
-            .operations
-            .iter()
-            .any(|(_, op)| op.node.ty != OperationType::Query)
-    {
-        return HttpError::new(
-            StatusCode::METHOD_NOT_ALLOWED,
-            ApiError::bad_input("mutations and subscriptions must be sent with POST"),
-        )
-        .into_response();
-    }
-    let checked = guard::check_document(document, state.limits.max_fields).and_then(|()| {
-        guard::check_variables(&request.variables, request.operation_name.as_deref())
-    });
-    if let Err(error) = checked {
-        return errors(vec![server_error(&error)]);
-    }
-
     let loaders = Loaders::new(&state.db, tenant.workspace_id());
     let request = request.data(tenant).data(loaders);
     let deadline = state.limits.request_timeout();
     let mut response = match tokio::time::timeout(deadline, state.schema.execute(request)).await {
         Ok(response) => response,
-        Err(_) => Response::from_errors(vec![server_error(&ApiError::Timeout)]),
+        Err(_) => Response::from_errors(vec![ApiError::Timeout.into_server_error()]),
     };
     assign_codes(&mut response);
     GraphQLResponse::from(response).into_response()
@@ -247,13 +240,6 @@ fn errors(errors: Vec<ServerError>) -> axum::response::Response {
     let mut response = Response::from_errors(errors);
     assign_codes(&mut response);
     GraphQLResponse::from(response).into_response()
-}
-
-fn server_error(error: &ApiError) -> ServerError {
-    let err = error.extend();
-    let mut server = ServerError::new(err.message, None);
-    server.extensions = err.extensions;
-    server
 }
 
 /// Gives every error a code: errors raised before execution (parse, validation, limits) come
