@@ -107,6 +107,15 @@ impl ApiError {
     pub fn bad_input(message: impl Into<String>) -> Self {
         Self::BadUserInput(message.into())
     }
+
+    /// This error as a GraphQL error of a whole request (no location, no path), for errors
+    /// raised outside resolvers: limits, the request deadline.
+    pub fn into_server_error(self) -> async_graphql::ServerError {
+        let error = self.extend();
+        let mut server = async_graphql::ServerError::new(error.message, None);
+        server.extensions = error.extensions;
+        server
+    }
 }
 
 /// PostgreSQL's SQLSTATE for a statement cancelled by `statement_timeout` (or a cancel request).

@@ -258,20 +258,7 @@ impl TestApp {
 
     /// Sends any HTTP request to the router; returns status and body bytes.
     pub async fn send(&self, request: Request<Body>) -> (StatusCode, Vec<u8>) {
-        let response = self
-            .router
-            .clone()
-            .oneshot(request)
-            .await
-            .expect("router answers");
-        let status = response.status();
-        let body = response
-            .into_body()
-            .collect()
-            .await
-            .expect("body")
-            .to_bytes();
-        (status, body.to_vec())
+        send_to(self.router.clone(), request).await
     }
 
     /// POSTs a GraphQL request and returns the JSON response (any status).
@@ -354,6 +341,19 @@ impl TestApp {
             })
             .sum()
     }
+}
+
+/// Sends any HTTP request to `router`; returns status and body bytes.
+pub async fn send_to(router: Router, request: Request<Body>) -> (StatusCode, Vec<u8>) {
+    let response = router.oneshot(request).await.expect("router answers");
+    let status = response.status();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
+    (status, body.to_vec())
 }
 
 /// The `extensions.code` of the first error of a response.

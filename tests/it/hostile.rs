@@ -3,7 +3,8 @@
 //! normal query and it must succeed.
 //!
 //! Requests that never reach the database run on SQLite only; the ones whose handling involves
-//! SQL (filters with many keys, the report row cap) run on both backends.
+//! SQL (filters with many keys, the report row cap) run on both backends. Subscriptions over
+//! WebSocket go through the same limits.
 
 use std::time::{Duration, Instant};
 
@@ -12,8 +13,12 @@ use axum::http::{Request, StatusCode, header};
 use serde_json::{Value, json};
 use wekpi_api::config::Limits;
 
+use futures::SinkExt;
+use tokio_tungstenite::tungstenite::Message;
+
 use crate::both_backends;
-use crate::helpers::{Backend, TestApp, error_code};
+use crate::helpers::{Backend, TestApp, error_code, send_to};
+use crate::push::{Frame, Server, connect, init, next_frame};
 
 /// The longest any hostile request may take: far more than a refusal needs, far less than the
 /// work it would cause if it were not refused early.
@@ -79,21 +84,7 @@ async fn raw_quickly(
 /// Sends any request on its own task; returns status and JSON (the test fails on a non-JSON
 /// answer: every error must carry a code).
 async fn send_quickly(app: &TestApp, request: Request<Body>) -> (StatusCode, Value) {
-    let router = app.router.clone();
-    let (status, bytes) = quickly(async move {
-        use http_body_util::BodyExt;
-        use tower::ServiceExt;
-        let response = router.oneshot(request).await.expect("router answers");
-        let status = response.status();
-        let bytes = response
-            .into_body()
-            .collect()
-            .await
-            .expect("body")
-            .to_bytes();
-        (status, bytes)
-    })
-    .await;
+    let (status, bytes) = quickly(send_to(app.router.clone(), request)).await;
     let value = serde_json::from_slice(&bytes).unwrap_or_else(|_| {
         panic!(
             "non-JSON answer {status}: {}",
@@ -304,17 +295,22 @@ async fn fragment_cycles_are_refused() {
     }
 }
 
+/// F0 spreads F1 ten times, F1 spreads F2 ten times, … F9 selects `leaf`: the operation
+/// expands to 10^9 copies of `leaf` from a document of a few hundred bytes.
+fn fragment_bomb(operation: &str, on: &str, leaf: &str) -> String {
+    let mut query = format!("{operation} {{ ...F0 }}");
+    for level in 0..9 {
+        let spreads = format!("...F{} ", level + 1).repeat(10);
+        query.push_str(&format!(" fragment F{level} on {on} {{ {spreads} }}"));
+    }
+    query.push_str(&format!(" fragment F9 on {on} {{ {leaf} }}"));
+    query
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fragment_bombs_are_refused_quickly() {
     let (app, key) = app_with_key(Backend::Sqlite).await;
-    // F0 spreads F1 ten times, F1 spreads F2 ten times, … F9 selects one field: the query
-    // expands to 10^10 fields from a document of a few hundred bytes.
-    let mut query = String::from("{ ...F0 }");
-    for level in 0..9 {
-        let spreads = format!("...F{} ", level + 1).repeat(10);
-        query.push_str(&format!(" fragment F{level} on QueryRoot {{ {spreads} }}"));
-    }
-    query.push_str(" fragment F9 on QueryRoot { __typename }");
+    let query = fragment_bomb("query", "QueryRoot", "__typename");
     let got = gql_quickly(&app, &key, query, json!({})).await;
     assert_refused(&got, StatusCode::OK, "QUERY_TOO_COMPLEX", "fields");
     assert_alive(&app, &key).await;
@@ -349,6 +345,79 @@ async fn many_directives_are_query_too_complex() {
         assert_refused(&got, StatusCode::OK, "QUERY_TOO_COMPLEX", "directives");
         assert_alive(&app, &key).await;
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_subscriptions_over_websocket_are_refused() {
+    let (app, key) = app_with_key(Backend::Sqlite).await;
+    let server = Server::start(app.state.clone()).await;
+    let mut ws = connect(server.addr).await;
+    match init(&mut ws, json!({ "apiKey": key })).await {
+        Frame::Json(ack) => assert_eq!(ack["type"], "connection_ack"),
+        other => panic!("expected connection_ack, got {other:?}"),
+    }
+    let deep = format!(
+        "subscription {{ alertEvents(after: {}\"x\"{}) {{ id }} }}",
+        "[".repeat(100_000),
+        "]".repeat(100_000)
+    );
+    let variable = "subscription($after: String) { alertEvents(after: $after) { id } }";
+    let cases = [
+        (
+            "bomb",
+            fragment_bomb("subscription", "SubscriptionRoot", "alertEvents { id }"),
+            json!({}),
+            "QUERY_TOO_COMPLEX",
+            "fields",
+        ),
+        ("deep", deep, json!({}), "QUERY_TOO_COMPLEX", "nest"),
+        (
+            "long",
+            variable.to_owned(),
+            json!({ "after": "x".repeat(1024 * 1024) }),
+            "BAD_USER_INPUT",
+            "at most 65536 bytes",
+        ),
+    ];
+    for (id, query, variables, code, needle) in cases {
+        let message = json!({
+            "id": id,
+            "type": "subscribe",
+            "payload": { "query": query, "variables": variables },
+        });
+        ws.send(Message::Text(message.to_string().into()))
+            .await
+            .unwrap();
+        match next_frame(&mut ws).await {
+            // The operation's one result, its errors, then its end.
+            Frame::Json(answer) => {
+                assert_eq!(
+                    (&answer["type"], &answer["id"]),
+                    (&json!("next"), &json!(id))
+                );
+                assert_eq!(answer["payload"]["data"], Value::Null, "{id}");
+                let error = &answer["payload"]["errors"][0];
+                assert_eq!(error["extensions"]["code"], code, "{id}: {error}");
+                let text = error["message"].as_str().unwrap();
+                assert!(text.contains(needle), "{id}: {text}");
+            }
+            other => panic!("{id}: expected an error, got {other:?}"),
+        }
+        match next_frame(&mut ws).await {
+            Frame::Json(end) => assert_eq!(end, json!({ "id": id, "type": "complete" })),
+            other => panic!("{id}: expected complete, got {other:?}"),
+        }
+    }
+    // The connection and the server still answer.
+    ws.send(Message::Text(json!({ "type": "ping" }).to_string().into()))
+        .await
+        .unwrap();
+    match next_frame(&mut ws).await {
+        Frame::Json(pong) => assert_eq!(pong["type"], "pong"),
+        other => panic!("expected pong, got {other:?}"),
+    }
+    assert_alive(&app, &key).await;
+    server.stop().await;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -564,64 +633,48 @@ async fn mutations_over_get_are_refused_and_queries_work() {
     assert_alive(&app, &key).await;
 }
 
-async fn small_body_app() -> (TestApp, String) {
+/// POSTs a valid GraphQL request of more than 4 KiB to an app whose body limit is 1 KiB: with
+/// its length declared, or in 100-byte chunks without one, where the limit applies while
+/// reading. Either way: 413 with a code.
+async fn post_over_the_limit(declare_length: bool) {
     let limits = Limits {
         body_limit_bytes: 1024,
         ..Limits::default()
     };
     let app = TestApp::with_limits(Backend::Sqlite, limits).await;
     let key = app.workspace("acme").await;
-    (app, key)
-}
-
-/// A valid GraphQL request body of more than 4 KiB.
-fn big_body() -> String {
-    json!({ "query": format!("{{ viewer {{ role }} }} #{}", "x".repeat(4096)) }).to_string()
+    let body = json!({ "query": format!("{{ viewer {{ role }} }} #{}", "x".repeat(4096)) })
+        .to_string()
+        .into_bytes();
+    let mut request = Request::post("/graphql")
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::AUTHORIZATION, format!("Bearer {key}"));
+    let body = if declare_length {
+        request = request.header(header::CONTENT_LENGTH, body.len());
+        Body::from(body)
+    } else {
+        let chunks: Vec<Result<Vec<u8>, std::io::Error>> =
+            body.chunks(100).map(|c| Ok(c.to_vec())).collect();
+        Body::from_stream(futures::stream::iter(chunks))
+    };
+    let got = send_quickly(&app, request.body(body).unwrap()).await;
+    assert_refused(
+        &got,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "QUERY_TOO_COMPLEX",
+        "1024 bytes",
+    );
+    assert_alive(&app, &key).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_body_over_the_limit_with_content_length_is_413() {
-    let (app, key) = small_body_app().await;
-    let body = big_body();
-    let request = Request::post("/graphql")
-        .header(header::CONTENT_TYPE, "application/json")
-        .header(header::AUTHORIZATION, format!("Bearer {key}"))
-        .header(header::CONTENT_LENGTH, body.len())
-        .body(Body::from(body))
-        .unwrap();
-    let got = send_quickly(&app, request).await;
-    assert_refused(
-        &got,
-        StatusCode::PAYLOAD_TOO_LARGE,
-        "QUERY_TOO_COMPLEX",
-        "1024 bytes",
-    );
-    assert_alive(&app, &key).await;
+    post_over_the_limit(true).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_chunked_body_over_the_limit_is_413() {
-    let (app, key) = small_body_app().await;
-    let body = big_body();
-    // 100-byte chunks and no Content-Length: the limit applies while reading.
-    let chunks: Vec<Result<Vec<u8>, std::io::Error>> = body
-        .into_bytes()
-        .chunks(100)
-        .map(|c| Ok(c.to_vec()))
-        .collect();
-    let request = Request::post("/graphql")
-        .header(header::CONTENT_TYPE, "application/json")
-        .header(header::AUTHORIZATION, format!("Bearer {key}"))
-        .body(Body::from_stream(futures::stream::iter(chunks)))
-        .unwrap();
-    let got = send_quickly(&app, request).await;
-    assert_refused(
-        &got,
-        StatusCode::PAYLOAD_TOO_LARGE,
-        "QUERY_TOO_COMPLEX",
-        "1024 bytes",
-    );
-    assert_alive(&app, &key).await;
+    post_over_the_limit(false).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -23,12 +23,17 @@
 //!   before the parser spends seconds on it) or in a variable ([`check_variables`]), is refused
 //!   before it reaches a resolver or the database.
 //!
-//! Every check is linear in the size of the request.
+//! Every check is linear in the size of the request. [`Guard`], a schema extension, runs them
+//! on every request before the engine parses it, whatever the transport (HTTP or WebSocket).
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
+use async_graphql::extensions::{
+    Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest,
+};
 use async_graphql::parser::types::{Directive, ExecutableDocument, Selection, SelectionSet};
-use async_graphql::{Positioned, Value, Variables};
+use async_graphql::{Positioned, Request, ServerResult, Value, Variables};
 
 use crate::error::ApiError;
 
@@ -44,6 +49,51 @@ pub const MAX_DIRECTIVES: usize = 16;
 
 /// Longest string, in bytes, in a query or a variable.
 pub const MAX_STRING_BYTES: usize = 64 * 1024;
+
+/// The schema extension that checks every request (HTTP or WebSocket) before the engine parses
+/// it: see [`check_request`].
+pub struct Guard {
+    /// [`crate::config::Limits::max_fields`].
+    pub max_fields: usize,
+}
+
+impl ExtensionFactory for Guard {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(GuardExtension {
+            max_fields: self.max_fields,
+        })
+    }
+}
+
+struct GuardExtension {
+    max_fields: usize,
+}
+
+#[async_graphql::async_trait::async_trait]
+impl Extension for GuardExtension {
+    async fn prepare_request(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        mut request: Request,
+        next: NextPrepareRequest<'_>,
+    ) -> ServerResult<Request> {
+        check_request(&mut request, self.max_fields)?;
+        next.run(ctx, request).await
+    }
+}
+
+/// Every check of this module on one request, in order: the text, the document (parsed here,
+/// once: the engine reuses the parsed document), the variables.
+///
+/// # Errors
+/// The first limit the request exceeds, or its syntax error.
+pub fn check_request(request: &mut Request, max_fields: usize) -> ServerResult<()> {
+    check_source(&request.query).map_err(ApiError::into_server_error)?;
+    let document = request.parsed_query()?;
+    check_document(document, max_fields).map_err(ApiError::into_server_error)?;
+    check_variables(&request.variables, request.operation_name.as_deref())
+        .map_err(ApiError::into_server_error)
+}
 
 /// Refuses a query text whose brackets nest deeper than [`MAX_NESTING`] (brackets in strings and
 /// comments do not count), or that holds a string literal longer than [`MAX_STRING_BYTES`] as

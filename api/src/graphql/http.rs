@@ -2,9 +2,9 @@
 //! the URL: never a mutation), `GET /schema.graphql`.
 //!
 //! The handlers read the request themselves: one JSON object of at most the body limit, with
-//! `Content-Type: application/json`. They authenticate the key before reading the body, check
-//! the request against the [`guard`] limits, attach the tenant and fresh loaders, enforce the
-//! request deadline, and make sure every error leaves with an `extensions.code`.
+//! `Content-Type: application/json`. They authenticate the key before reading the body, attach
+//! the tenant and fresh loaders, enforce the request deadline, and make sure every error leaves
+//! with an `extensions.code`. The schema's [`guard::Guard`] checks the limits of the request.
 //!
 //! A request that is no GraphQL request is answered with a 4xx status in the GraphQL error
 //! shape: 413 for a body over the limit (`QUERY_TOO_COMPLEX`), 415 for a body that is not JSON,
@@ -17,7 +17,7 @@ use async_graphql::http::GraphiQLSource;
 use async_graphql::parser::types::OperationType;
 use std::time::Instant;
 
-use async_graphql::{ErrorExtensions, Request, Response, ServerError};
+use async_graphql::{Request, Response, ServerError};
 use async_graphql_axum::GraphQLResponse;
 use axum::body::Body;
 use axum::extract::State;
@@ -237,7 +237,8 @@ enum Operations {
     QueriesOnly,
 }
 
-/// Checks the request against the [`guard`] limits, then executes it within the deadline.
+/// Executes the request within the deadline. The schema's [`guard::Guard`] checks it first; a
+/// GET is checked here already, because refusing a mutation needs the parsed document.
 async fn execute(
     state: &AppState,
     tenant: Tenant,
@@ -257,60 +258,53 @@ async fn execute(
     response
 }
 
-/// Checks the request's shape, then executes it within the deadline; returns the error codes
-/// of the answer (for metrics) and the answer.
+/// The `extensions.code` of each error.
+fn codes_of(errors: &[ServerError]) -> Vec<String> {
+    errors
+        .iter()
+        .filter_map(|e| match e.extensions.as_ref()?.get("code")? {
+            async_graphql::Value::String(code) => Some(code.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Refuses a mutation over GET (the guard checks every other shape as a schema extension),
+/// then executes within the deadline; returns the error codes of the answer (for metrics) and
+/// the answer.
 async fn checked_execute(
     state: &AppState,
     tenant: Tenant,
     mut request: Request,
     operations: Operations,
 ) -> (Vec<String>, axum::response::Response) {
-    let refuse = |error: ApiError| {
-        (
-            vec![error.code().to_string()],
-            errors(vec![server_error(&error)]),
-        )
-    };
-    if let Err(error) = guard::check_source(&request.query) {
-        return refuse(error);
+    if operations == Operations::QueriesOnly {
+        if let Err(error) = guard::check_request(&mut request, state.limits.max_fields) {
+            let error = vec![error];
+            return (codes_of(&error), errors(error));
+        }
+        let writes = request.parsed_query().is_ok_and(|document| {
+            document
+                .operations
+                .iter()
+                .any(|(_, op)| op.node.ty != OperationType::Query)
+        });
+        if writes {
+            let error = ApiError::bad_input("mutations and subscriptions must be sent with POST");
+            return (
+                vec![error.code().to_string()],
+                HttpError::new(StatusCode::METHOD_NOT_ALLOWED, error).into_response(),
+            );
+        }
     }
-    let document = match request.parsed_query() {
-        Ok(document) => document,
-        Err(error) => return (vec!["BAD_USER_INPUT".into()], errors(vec![error])),
-    };
-    if operations == Operations::QueriesOnly
-        && document
-            .operations
-            .iter()
-            .any(|(_, op)| op.node.ty != OperationType::Query)
-    {
-        let error = ApiError::bad_input("mutations and subscriptions must be sent with POST");
-        let code = error.code().to_string();
-        return (
-            vec![code],
-            HttpError::new(StatusCode::METHOD_NOT_ALLOWED, error).into_response(),
-        );
-    }
-    let checked = guard::check_document(document, state.limits.max_fields).and_then(|()| {
-        guard::check_variables(&request.variables, request.operation_name.as_deref())
-    });
-    if let Err(error) = checked {
-        return refuse(error);
-    }
-
     let loaders = Loaders::new(&state.db, tenant.workspace_id());
     let request = request.data(tenant).data(loaders);
     let mut response = within_deadline(state, request).await;
     assign_codes(&mut response);
-    let codes = response
-        .errors
-        .iter()
-        .filter_map(|e| match e.extensions.as_ref()?.get("code")? {
-            async_graphql::Value::String(code) => Some(code.clone()),
-            _ => None,
-        })
-        .collect();
-    (codes, GraphQLResponse::from(response).into_response())
+    (
+        codes_of(&response.errors),
+        GraphQLResponse::from(response).into_response(),
+    )
 }
 
 /// Executes `request`, answering `TIMEOUT` when it runs past the request deadline.
@@ -330,10 +324,12 @@ async fn within_deadline(state: &AppState, request: Request) -> Response {
     match tokio::time::timeout(state.limits.request_timeout, &mut execution).await {
         Ok(Ok(response)) => response,
         // A panic in a resolver: masked like any internal error (and logged by `extend`).
-        Ok(Err(failure)) => Response::from_errors(vec![server_error(&ApiError::internal(failure))]),
+        Ok(Err(failure)) => {
+            Response::from_errors(vec![ApiError::internal(failure).into_server_error()])
+        }
         Err(_) => {
             expired.cancel();
-            Response::from_errors(vec![server_error(&ApiError::Timeout)])
+            Response::from_errors(vec![ApiError::Timeout.into_server_error()])
         }
     }
 }
@@ -349,13 +345,6 @@ fn errors(errors: Vec<ServerError>) -> axum::response::Response {
     let mut response = Response::from_errors(errors);
     assign_codes(&mut response);
     GraphQLResponse::from(response).into_response()
-}
-
-fn server_error(error: &ApiError) -> ServerError {
-    let err = error.extend();
-    let mut server = ServerError::new(err.message, None);
-    server.extensions = err.extensions;
-    server
 }
 
 /// Gives every error a code: errors raised before execution (parse, validation, limits) come

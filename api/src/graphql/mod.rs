@@ -68,6 +68,9 @@ pub fn schema_builder(limits: &Limits) -> SchemaBuilder<QueryRoot, MutationRoot,
     .limit_complexity(limits.max_complexity)
     .limit_recursive_depth(guard::MAX_RECURSION)
     .limit_directives(guard::MAX_DIRECTIVES)
+    .extension(guard::Guard {
+        max_fields: limits.max_fields,
+    })
 }
 
 /// The schema bound to a database, the process's alert service and the server's metrics.

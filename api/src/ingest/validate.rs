@@ -2500,3 +2500,943 @@ mod tests {
         );
     }
 }
+
+/// Property tests of [`validate`] over arbitrary raw rows of every kind.
+///
+/// For any rows (missing fields, blank and overlong strings, malformed and out-of-range dates,
+/// timestamps, counts and amounts, keys drawn from a small pool so that duplicates are common):
+/// validation never panics; every row is accepted or refused, never both, and a refused row has
+/// errors that each name one of its fields and a code; accepted rows satisfy the invariants of
+/// their kind; the outcome is deterministic and row-local (a row is judged alone, duplicates
+/// apart); and `DUPLICATE_KEY` marks exactly the rows whose natural key an earlier row had.
+/// [`check_validation`] and the invariants are shared with the WeChat mapping's properties.
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+pub(crate) mod properties {
+    use std::collections::{BTreeSet, HashMap};
+    use std::fmt::Debug;
+
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// The world validation sees: today and the workspace zone, including zones far east and
+    /// west of UTC so that business dates of timestamps cross days.
+    pub(crate) fn context() -> impl Strategy<Value = ValidationContext> {
+        let days = prop::sample::select(&["2026-03-31", "2025-12-31", "2011-02-01"][..]);
+        let zones = prop::sample::select(
+            &[
+                chrono_tz::Asia::Shanghai,
+                chrono_tz::UTC,
+                chrono_tz::Pacific::Kiritimati,
+                chrono_tz::Pacific::Pago_Pago,
+            ][..],
+        );
+        (days, zones).prop_map(|(today, tz)| ValidationContext {
+            today: parse_date(today).unwrap(),
+            tz,
+        })
+    }
+
+    // Each field strategy is either sane (values that pass, or fail only by how they combine
+    // with other fields or rows: duplicates, `part > whole`) or wild (anything). Rows are drawn
+    // from both, so that accepted rows are common enough for their invariants to be tested.
+
+    fn some(pool: &'static [&'static str]) -> BoxedStrategy<Option<String>> {
+        prop::sample::select(pool)
+            .prop_map(|s| Some(s.to_owned()))
+            .boxed()
+    }
+
+    /// A string from `pool`, or else (wild) missing, blank, arbitrary or over any limit.
+    fn text(pool: &'static [&'static str], sane: bool) -> BoxedStrategy<Option<String>> {
+        if sane {
+            return some(pool);
+        }
+        prop_oneof![
+            3 => some(pool),
+            1 => Just(None),
+            1 => some(&["", "  ", "\t\n"]),
+            1 => "\\PC{0,16}".prop_map(Some),
+            1 => (100_usize..600).prop_map(|n| Some("长".repeat(n))),
+        ]
+        .boxed()
+    }
+
+    /// Keys from a small pool, so that natural keys repeat (" a " is "a" once trimmed).
+    fn key(sane: bool) -> BoxedStrategy<Option<String>> {
+        text(&["a", "b", " a ", "c1", "门店"], sane)
+    }
+
+    /// An optional reference: absent, or a key.
+    fn reference(sane: bool) -> BoxedStrategy<Option<String>> {
+        prop_oneof![Just(None), key(sane)].boxed()
+    }
+
+    fn name(sane: bool) -> BoxedStrategy<Option<String>> {
+        text(&["Brand", "秋季新品预告", " x "], sane)
+    }
+
+    /// The names of a closed set (`AccountKind::ALL`, …).
+    fn names<K: Copy>(all: &[K], name: fn(K) -> &'static str) -> Vec<&'static str> {
+        all.iter().map(|k| name(*k)).collect()
+    }
+
+    /// One of `names` in upper or lower case, or else (wild) something else.
+    fn kind(names: Vec<&'static str>, sane: bool) -> BoxedStrategy<Option<String>> {
+        let valid = (prop::sample::select(names), any::<bool>()).prop_map(|(name, lower)| {
+            Some(if lower {
+                name.to_lowercase()
+            } else {
+                name.to_owned()
+            })
+        });
+        if sane {
+            return valid.boxed();
+        }
+        prop_oneof![2 => valid, 1 => text(&["PODCAST", "ARTICLES", "Article "], false)].boxed()
+    }
+
+    /// Sane: days that no context's today precedes. Wild: near today, too early, impossible,
+    /// misshapen, generated, missing or arbitrary.
+    fn date(sane: bool) -> BoxedStrategy<Option<String>> {
+        const SANE: &[&str] = &["2011-01-21", "2011-01-31", "2011-02-01"];
+        const WILD: &[&str] = &[
+            "2026-03-31",
+            "2026-03-30",
+            "2026-04-01",
+            "2025-12-31",
+            "2024-02-29",
+            "2011-01-20",
+            "2026-02-29",
+            "2026-13-01",
+            "20260330",
+            " 2026-03-29 ",
+            "+2026-03-30",
+            "2026-3-30",
+        ];
+        if sane {
+            return some(SANE);
+        }
+        prop_oneof![
+            3 => some(WILD),
+            2 => (1990_u32..2030, 0_u32..=13, 0_u32..=32)
+                .prop_map(|(y, m, d)| Some(format!("{y:04}-{m:02}-{d:02}"))),
+            1 => Just(None),
+            1 => "\\PC{0,12}".prop_map(Some),
+        ]
+        .boxed()
+    }
+
+    /// Sane: instants whose business date lies on or before every context's today, in any
+    /// zone. Wild: around today and the earliest date in several offsets, without an offset,
+    /// generated, arbitrary.
+    fn timestamp(sane: bool) -> BoxedStrategy<Option<String>> {
+        const SANE: &[&str] = &[
+            "2011-01-25T10:00:00Z",
+            "2011-01-30T23:59:59.999999999+08:00",
+            "2011-01-29T10:00:00.1234567-05:00",
+        ];
+        const WILD: &[&str] = &[
+            "2026-03-30T10:00:00Z",
+            "2026-03-31T15:59:59.999999999Z",
+            "2026-03-31T16:00:00Z",
+            "2026-04-01T00:00:00+08:00",
+            "2011-01-20T16:00:00Z",
+            "2011-01-20T15:59:59Z",
+            "2026-03-30T10:00:00",
+            "2026-03-30 10:00:00+08:00",
+            "yesterday",
+        ];
+        if sane {
+            return some(SANE);
+        }
+        let generated = (
+            2010_i32..2027,
+            1_u32..=12,
+            1_u32..=28,
+            0_u32..24,
+            -14_i32..=14,
+        )
+            .prop_map(|(y, mo, d, h, offset)| {
+                let zone = match offset {
+                    0 => "Z".to_owned(),
+                    o => format!("{}{:02}:00", if o < 0 { '-' } else { '+' }, o.abs()),
+                };
+                Some(format!("{y:04}-{mo:02}-{d:02}T{h:02}:30:07.5{zone}"))
+            });
+        prop_oneof![
+            2 => some(WILD),
+            2 => generated,
+            1 => Just(None),
+            1 => "\\PC{0,24}".prop_map(Some),
+        ]
+        .boxed()
+    }
+
+    /// Sane: absent or a small whole number (so that `part <= whole` holds about half of the
+    /// time). Wild: negative, fractional, not finite, beyond 2^53, anything.
+    fn count(sane: bool) -> BoxedStrategy<Option<f64>> {
+        const SPECIAL: &[f64] = &[
+            -1.0,
+            -0.0,
+            0.5,
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            MAX_COUNT,
+            MAX_COUNT + 2.0,
+            1e300,
+            f64::MIN_POSITIVE,
+        ];
+        let small = prop_oneof![1 => Just(None), 3 => (0_u32..20).prop_map(|n| Some(f64::from(n)))];
+        if sane {
+            return small.boxed();
+        }
+        prop_oneof![
+            2 => small,
+            1 => (-1000.0..10_000.0_f64).prop_map(Some),
+            1 => prop::sample::select(SPECIAL).prop_map(Some),
+            1 => any::<f64>().prop_map(Some),
+        ]
+        .boxed()
+    }
+
+    /// A required amount: sane ones are present.
+    fn amount(sane: bool) -> BoxedStrategy<Option<String>> {
+        if sane {
+            plain_money().prop_map(Some).boxed()
+        } else {
+            money(false)
+        }
+    }
+
+    /// A plain amount with up to 2 decimals, such as `0`, `7.5` or `993.07`.
+    fn plain_money() -> impl Strategy<Value = String> {
+        (0_u32..100_000, 0_usize..3).prop_map(|(n, places)| {
+            let text = n.to_string();
+            let (int, frac) = text.split_at(text.len().saturating_sub(places));
+            let int = if int.is_empty() { "0" } else { int };
+            if frac.is_empty() {
+                int.to_owned()
+            } else {
+                format!("{int}.{frac}")
+            }
+        })
+    }
+
+    /// Sane: absent or a plain amount with up to 2 decimals. Wild: more decimals, signs,
+    /// exponents, separators, too many digits, anything.
+    fn money(sane: bool) -> BoxedStrategy<Option<String>> {
+        const WILD: &[&str] = &[
+            "0",
+            "-0",
+            "+7.5",
+            "7.500",
+            "7.505",
+            "-1",
+            "1e5",
+            "NaN",
+            "1,000",
+            "1_000",
+            "0x10",
+            " 5 ",
+            "",
+            ".5",
+            "5.",
+            "999999999999999",
+            "1000000000000000",
+            "000000000000000001.25",
+        ];
+        let plain = plain_money().prop_map(Some);
+        if sane {
+            return prop_oneof![1 => Just(None), 4 => plain].boxed();
+        }
+        prop_oneof![
+            1 => plain,
+            2 => some(WILD),
+            1 => Just(None),
+            1 => "[+-]?[0-9]{0,17}(\\.[0-9]{0,4})?".prop_map(Some),
+            1 => "\\PC{0,10}".prop_map(Some),
+        ]
+        .boxed()
+    }
+
+    /// Up to 8 rows, each sane or wild.
+    fn rows<T: Debug + 'static>(
+        row: fn(bool) -> BoxedStrategy<T>,
+    ) -> impl Strategy<Value = Vec<T>> {
+        prop::collection::vec(prop_oneof![row(true), row(false)], 0..8)
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Invariants of valid rows
+    // ---------------------------------------------------------------------------------------
+
+    /// What every valid row of a kind satisfies.
+    pub(crate) trait Invariants {
+        fn check(&self, ctx: &ValidationContext);
+    }
+
+    fn key_ok(key: &str) {
+        assert!(!key.is_empty() && key.trim() == key, "key {key:?}");
+        assert!(
+            key.chars().count() <= MAX_KEY_LEN,
+            "key of {} chars",
+            key.len()
+        );
+    }
+
+    fn text_ok(text: &str) {
+        assert!(!text.is_empty() && text.trim() == text, "text {text:?}");
+        assert!(text.chars().count() <= MAX_TEXT_LEN);
+    }
+
+    fn count_ok(count: i64) {
+        assert!((0..=1_i64 << 53).contains(&count), "count {count}");
+    }
+
+    fn money_ok(amount: Decimal) {
+        assert_eq!(amount.scale(), 2, "{amount}");
+        assert!(!amount.is_sign_negative(), "{amount}");
+        assert!(amount < Decimal::from(10_i64.pow(15)), "{amount}");
+    }
+
+    fn business_date_ok(date: NaiveDate, ctx: &ValidationContext) {
+        assert!(date <= ctx.today, "{date} after {}", ctx.today);
+        assert!(date >= EARLIEST_DATE, "{date}");
+    }
+
+    fn not_above<T: PartialOrd + Debug>(part: Option<T>, whole: Option<T>) {
+        if let (Some(part), Some(whole)) = (part, whole) {
+            assert!(part <= whole, "{part:?} > {whole:?}");
+        }
+    }
+
+    impl Invariants for Account {
+        fn check(&self, _: &ValidationContext) {
+            key_ok(&self.key);
+            text_ok(&self.name);
+            self.external_id.as_deref().into_iter().for_each(key_ok);
+        }
+    }
+
+    impl Invariants for Content {
+        fn check(&self, ctx: &ValidationContext) {
+            key_ok(&self.key);
+            key_ok(&self.account);
+            text_ok(&self.title);
+            business_date_ok(ctx.business_date(self.published_at), ctx);
+            assert_eq!(self.published_at.timestamp_subsec_nanos() % 1000, 0);
+            self.campaign.as_deref().into_iter().for_each(key_ok);
+        }
+    }
+
+    impl Invariants for Campaign {
+        fn check(&self, _: &ValidationContext) {
+            key_ok(&self.key);
+            text_ok(&self.name);
+            assert!(self.starts_on <= self.ends_on);
+            self.budget.into_iter().for_each(money_ok);
+        }
+    }
+
+    impl Invariants for Channel {
+        fn check(&self, _: &ValidationContext) {
+            key_ok(&self.key);
+            text_ok(&self.name);
+        }
+    }
+
+    impl Invariants for Customer {
+        fn check(&self, ctx: &ValidationContext) {
+            key_ok(&self.key);
+            if let Some(at) = self.first_seen_at {
+                business_date_ok(ctx.business_date(at), ctx);
+            }
+            self.channel.as_deref().into_iter().for_each(key_ok);
+            self.account.as_deref().into_iter().for_each(key_ok);
+        }
+    }
+
+    impl Invariants for ContentDaily {
+        fn check(&self, ctx: &ValidationContext) {
+            key_ok(&self.content);
+            business_date_ok(self.date, ctx);
+            for count in [
+                self.deliveries,
+                self.opens,
+                self.reads,
+                self.readers,
+                self.completions,
+                self.shares,
+                self.sharers,
+                self.favorites,
+                self.likes,
+                self.comments,
+                self.clicks,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                count_ok(count);
+            }
+            not_above(self.completions, self.reads);
+            not_above(self.readers, self.reads);
+            not_above(self.sharers, self.shares);
+        }
+    }
+
+    impl Invariants for AccountDaily {
+        fn check(&self, ctx: &ValidationContext) {
+            key_ok(&self.account);
+            business_date_ok(self.date, ctx);
+            [self.new_followers, self.unfollows, self.total_followers]
+                .into_iter()
+                .flatten()
+                .for_each(count_ok);
+        }
+    }
+
+    impl Invariants for FunnelDaily {
+        fn check(&self, ctx: &ValidationContext) {
+            key_ok(&self.account);
+            self.campaign.as_deref().into_iter().for_each(key_ok);
+            business_date_ok(self.date, ctx);
+            [self.visits, self.checkouts, self.payments]
+                .into_iter()
+                .for_each(count_ok);
+            not_above(Some(self.checkouts), Some(self.visits));
+            not_above(Some(self.payments), Some(self.checkouts));
+        }
+    }
+
+    impl Invariants for CampaignDaily {
+        fn check(&self, ctx: &ValidationContext) {
+            key_ok(&self.campaign);
+            business_date_ok(self.date, ctx);
+            [self.reached, self.participants, self.ugc_posts]
+                .into_iter()
+                .for_each(count_ok);
+            not_above(Some(self.participants), Some(self.reached));
+        }
+    }
+
+    impl Invariants for StaffDaily {
+        fn check(&self, ctx: &ValidationContext) {
+            key_ok(&self.account);
+            key_ok(&self.staff);
+            business_date_ok(self.date, ctx);
+            [
+                self.chats,
+                self.messages,
+                self.replied_chats,
+                self.new_applies,
+                self.new_contacts,
+                self.negative_feedback,
+            ]
+            .into_iter()
+            .for_each(count_ok);
+            not_above(Some(self.replied_chats), Some(self.chats));
+            let minutes = self.reply_minutes_total;
+            assert!(
+                minutes.is_finite() && minutes.is_sign_positive(),
+                "{minutes}"
+            );
+        }
+    }
+
+    impl Invariants for GroupDaily {
+        fn check(&self, ctx: &ValidationContext) {
+            key_ok(&self.account);
+            key_ok(&self.staff);
+            business_date_ok(self.date, ctx);
+            [
+                self.groups_total,
+                self.active_groups,
+                self.members_total,
+                self.active_members,
+                self.new_members,
+                self.messages,
+            ]
+            .into_iter()
+            .for_each(count_ok);
+            not_above(Some(self.active_groups), Some(self.groups_total));
+            not_above(Some(self.active_members), Some(self.members_total));
+        }
+    }
+
+    impl Invariants for Order {
+        fn check(&self, ctx: &ValidationContext) {
+            key_ok(&self.key);
+            key_ok(&self.customer);
+            assert_eq!(self.paid_date, ctx.business_date(self.paid_at));
+            business_date_ok(self.paid_date, ctx);
+            money_ok(self.amount);
+            money_ok(self.refunded_amount);
+            assert!(self.refunded_amount <= self.amount);
+            for key in [&self.channel, &self.campaign, &self.account] {
+                key.as_deref().into_iter().for_each(key_ok);
+            }
+        }
+    }
+
+    impl Invariants for Spend {
+        fn check(&self, ctx: &ValidationContext) {
+            business_date_ok(self.date, ctx);
+            money_ok(self.amount);
+            self.channel.as_deref().into_iter().for_each(key_ok);
+            self.campaign.as_deref().into_iter().for_each(key_ok);
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // The properties
+    // ---------------------------------------------------------------------------------------
+
+    /// Checks every property of validating `rows` in `ctx`; `fields` are the GraphQL field
+    /// names of the kind, the only ones an error may name.
+    pub(crate) fn check_validation<R>(rows: &[R], ctx: &ValidationContext, fields: &[&str])
+    where
+        R: Validate + Clone + Debug,
+        R::Output: Invariants + PartialEq + Debug,
+    {
+        let out = validate(rows.to_vec(), ctx);
+        // Deterministic.
+        assert_eq!(out, validate(rows.to_vec(), ctx));
+
+        // Each row accepted or refused, never both; both in index order.
+        let accepted: Vec<usize> = out.rows.iter().map(|(i, _)| *i).collect();
+        let refused: BTreeSet<usize> = out.errors.iter().map(|e| e.index).collect();
+        assert!(accepted.windows(2).all(|w| w[0] < w[1]), "{accepted:?}");
+        assert!(out.errors.windows(2).all(|w| w[0].index <= w[1].index));
+        assert!(accepted.iter().all(|i| !refused.contains(i)));
+        assert_eq!(accepted.len() + refused.len(), rows.len());
+
+        // Errors name a field of the kind, a code and a reason.
+        for error in &out.errors {
+            assert!(
+                fields.contains(&error.field.as_str()),
+                "{error:?} names no field of {fields:?}"
+            );
+            assert!(!error.message.is_empty());
+            assert!(RowErrorCode::ALL.contains(&error.code));
+            assert_ne!(
+                error.code,
+                RowErrorCode::UnknownReference,
+                "the store's to report"
+            );
+        }
+
+        for (_, row) in &out.rows {
+            row.check(ctx);
+        }
+
+        // DUPLICATE_KEY on exactly the rows whose natural key an earlier row had, naming the
+        // first of them, on the first key field.
+        let mut first: HashMap<R::Key, usize> = HashMap::new();
+        let mut expected = Vec::new();
+        for (index, row) in rows.iter().enumerate() {
+            if let Some(key) = row.natural_key() {
+                match first.get(&key) {
+                    Some(&earlier) => expected.push((index, earlier)),
+                    None => {
+                        first.insert(key, index);
+                    }
+                }
+            }
+        }
+        let duplicates: Vec<&RowError> = out
+            .errors
+            .iter()
+            .filter(|e| e.code == RowErrorCode::DuplicateKey)
+            .collect();
+        assert_eq!(
+            duplicates.len(),
+            expected.len(),
+            "{duplicates:?} vs {expected:?}"
+        );
+        for (error, (index, earlier)) in duplicates.iter().zip(&expected) {
+            assert_eq!(error.index, *index);
+            assert_eq!(error.field, R::KEY_FIELDS[0]);
+            let prefix = format!("duplicate of row {earlier}:");
+            assert!(error.message.starts_with(&prefix), "{}", error.message);
+        }
+
+        // Row-local: apart from duplicates, a row's outcome is the one it gets alone.
+        for (index, row) in rows.iter().enumerate() {
+            let alone = validate(vec![row.clone()], ctx);
+            let own = |errors: &[RowError], at: usize| -> Vec<(String, RowErrorCode, String)> {
+                errors
+                    .iter()
+                    .filter(|e| e.index == at && e.code != RowErrorCode::DuplicateKey)
+                    .map(|e| (e.field.clone(), e.code, e.message.clone()))
+                    .collect()
+            };
+            assert_eq!(
+                own(&out.errors, index),
+                own(&alone.errors, 0),
+                "row {index}"
+            );
+            let in_batch = out.rows.iter().find(|(i, _)| *i == index).map(|(_, r)| r);
+            if let Some(valid) = in_batch {
+                assert_eq!(alone.rows.first().map(|(_, r)| r), Some(valid));
+            }
+            let duplicate = expected.iter().any(|(i, _)| *i == index);
+            assert_eq!(in_batch.is_some(), !alone.rows.is_empty() && !duplicate);
+        }
+    }
+
+    pub(crate) const CONTENT_FIELDS: &[&str] =
+        &["key", "account", "kind", "title", "publishedAt", "campaign"];
+    pub(crate) const CONTENT_DAILY_FIELDS: &[&str] = &[
+        "content",
+        "date",
+        "deliveries",
+        "opens",
+        "reads",
+        "readers",
+        "completions",
+        "shares",
+        "sharers",
+        "favorites",
+        "likes",
+        "comments",
+        "clicks",
+    ];
+    pub(crate) const ACCOUNT_DAILY_FIELDS: &[&str] = &[
+        "account",
+        "date",
+        "newFollowers",
+        "unfollows",
+        "totalFollowers",
+    ];
+    pub(crate) const STAFF_DAILY_FIELDS: &[&str] = &[
+        "account",
+        "staff",
+        "date",
+        "chats",
+        "messages",
+        "repliedChats",
+        "replyMinutesTotal",
+        "newApplies",
+        "newContacts",
+        "negativeFeedback",
+    ];
+    pub(crate) const GROUP_DAILY_FIELDS: &[&str] = &[
+        "account",
+        "staff",
+        "date",
+        "groupsTotal",
+        "activeGroups",
+        "membersTotal",
+        "activeMembers",
+        "newMembers",
+        "messages",
+    ];
+
+    fn account_in(sane: bool) -> BoxedStrategy<AccountIn> {
+        (
+            key(sane),
+            kind(names(AccountKind::ALL, AccountKind::as_str), sane),
+            name(sane),
+            reference(sane),
+        )
+            .prop_map(|(key, kind, name, external_id)| AccountIn {
+                key,
+                kind,
+                name,
+                external_id,
+            })
+            .boxed()
+    }
+
+    fn content_in(sane: bool) -> BoxedStrategy<ContentIn> {
+        (
+            key(sane),
+            key(sane),
+            kind(names(ContentKind::ALL, ContentKind::as_str), sane),
+            name(sane),
+            timestamp(sane),
+            reference(sane),
+        )
+            .prop_map(
+                |(key, account, kind, title, published_at, campaign)| ContentIn {
+                    key,
+                    account,
+                    kind,
+                    title,
+                    published_at,
+                    campaign,
+                },
+            )
+            .boxed()
+    }
+
+    fn campaign_in(sane: bool) -> BoxedStrategy<CampaignIn> {
+        (
+            key(sane),
+            kind(names(CampaignKind::ALL, CampaignKind::as_str), sane),
+            name(sane),
+            date(sane),
+            date(sane),
+            money(sane),
+        )
+            .prop_map(|(key, kind, name, starts_on, ends_on, budget)| CampaignIn {
+                key,
+                kind,
+                name,
+                starts_on,
+                ends_on,
+                budget,
+            })
+            .boxed()
+    }
+
+    fn channel_in(sane: bool) -> BoxedStrategy<ChannelIn> {
+        (key(sane), name(sane))
+            .prop_map(|(key, name)| ChannelIn { key, name })
+            .boxed()
+    }
+
+    fn customer_in(sane: bool) -> BoxedStrategy<CustomerIn> {
+        (key(sane), timestamp(sane), reference(sane), reference(sane))
+            .prop_map(|(key, first_seen_at, channel, account)| CustomerIn {
+                key,
+                first_seen_at,
+                channel,
+                account,
+            })
+            .boxed()
+    }
+
+    fn content_daily_in(sane: bool) -> BoxedStrategy<ContentDailyIn> {
+        let c = || count(sane);
+        (
+            (key(sane), date(sane)),
+            (c(), c(), c(), c(), c(), c()),
+            (c(), c(), c(), c(), c()),
+        )
+            .prop_map(|((content, date), a, b)| ContentDailyIn {
+                content,
+                date,
+                deliveries: a.0,
+                opens: a.1,
+                reads: a.2,
+                readers: a.3,
+                completions: a.4,
+                shares: a.5,
+                sharers: b.0,
+                favorites: b.1,
+                likes: b.2,
+                comments: b.3,
+                clicks: b.4,
+            })
+            .boxed()
+    }
+
+    fn account_daily_in(sane: bool) -> BoxedStrategy<AccountDailyIn> {
+        (key(sane), date(sane), count(sane), count(sane), count(sane))
+            .prop_map(
+                |(account, date, new_followers, unfollows, total_followers)| AccountDailyIn {
+                    account,
+                    date,
+                    new_followers,
+                    unfollows,
+                    total_followers,
+                },
+            )
+            .boxed()
+    }
+
+    fn funnel_daily_in(sane: bool) -> BoxedStrategy<FunnelDailyIn> {
+        (
+            key(sane),
+            reference(sane),
+            date(sane),
+            count(sane),
+            count(sane),
+            count(sane),
+        )
+            .prop_map(
+                |(account, campaign, date, visits, checkouts, payments)| FunnelDailyIn {
+                    account,
+                    campaign,
+                    date,
+                    visits,
+                    checkouts,
+                    payments,
+                },
+            )
+            .boxed()
+    }
+
+    fn campaign_daily_in(sane: bool) -> BoxedStrategy<CampaignDailyIn> {
+        (key(sane), date(sane), count(sane), count(sane), count(sane))
+            .prop_map(
+                |(campaign, date, reached, participants, ugc_posts)| CampaignDailyIn {
+                    campaign,
+                    date,
+                    reached,
+                    participants,
+                    ugc_posts,
+                },
+            )
+            .boxed()
+    }
+
+    fn staff_daily_in(sane: bool) -> BoxedStrategy<StaffDailyIn> {
+        let c = || count(sane);
+        (
+            (key(sane), key(sane), date(sane)),
+            (c(), c(), c(), c(), c(), c(), c()),
+        )
+            .prop_map(|((account, staff, date), c)| StaffDailyIn {
+                account,
+                staff,
+                date,
+                chats: c.0,
+                messages: c.1,
+                replied_chats: c.2,
+                reply_minutes_total: c.3,
+                new_applies: c.4,
+                new_contacts: c.5,
+                negative_feedback: c.6,
+            })
+            .boxed()
+    }
+
+    fn group_daily_in(sane: bool) -> BoxedStrategy<GroupDailyIn> {
+        let c = || count(sane);
+        (
+            (key(sane), key(sane), date(sane)),
+            (c(), c(), c(), c(), c(), c()),
+        )
+            .prop_map(|((account, staff, date), c)| GroupDailyIn {
+                account,
+                staff,
+                date,
+                groups_total: c.0,
+                active_groups: c.1,
+                members_total: c.2,
+                active_members: c.3,
+                new_members: c.4,
+                messages: c.5,
+            })
+            .boxed()
+    }
+
+    fn order_in(sane: bool) -> BoxedStrategy<OrderIn> {
+        (
+            (key(sane), key(sane), timestamp(sane)),
+            (amount(sane), money(sane)),
+            (reference(sane), reference(sane), reference(sane)),
+        )
+            .prop_map(
+                |((key, customer, paid_at), (amount, refunded_amount), refs)| OrderIn {
+                    key,
+                    customer,
+                    paid_at,
+                    amount,
+                    refunded_amount,
+                    channel: refs.0,
+                    campaign: refs.1,
+                    account: refs.2,
+                },
+            )
+            .boxed()
+    }
+
+    fn spend_in(sane: bool) -> BoxedStrategy<SpendIn> {
+        (date(sane), amount(sane), reference(sane), reference(sane))
+            .prop_map(|(date, amount, channel, campaign)| SpendIn {
+                date,
+                amount,
+                channel,
+                campaign,
+            })
+            .boxed()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn accounts(rows in rows(account_in), ctx in context()) {
+            check_validation(&rows, &ctx, &["key", "kind", "name", "externalId"]);
+        }
+
+        #[test]
+        fn contents(rows in rows(content_in), ctx in context()) {
+            check_validation(&rows, &ctx, CONTENT_FIELDS);
+        }
+
+        #[test]
+        fn campaigns(rows in rows(campaign_in), ctx in context()) {
+            let fields = ["key", "kind", "name", "startsOn", "endsOn", "budget"];
+            check_validation(&rows, &ctx, &fields);
+        }
+
+        #[test]
+        fn channels(rows in rows(channel_in), ctx in context()) {
+            check_validation(&rows, &ctx, &["key", "name"]);
+        }
+
+        #[test]
+        fn customers(rows in rows(customer_in), ctx in context()) {
+            check_validation(&rows, &ctx, &["key", "firstSeenAt", "channel", "account"]);
+        }
+
+        #[test]
+        fn content_daily(rows in rows(content_daily_in), ctx in context()) {
+            check_validation(&rows, &ctx, CONTENT_DAILY_FIELDS);
+        }
+
+        #[test]
+        fn account_daily(rows in rows(account_daily_in), ctx in context()) {
+            check_validation(&rows, &ctx, ACCOUNT_DAILY_FIELDS);
+        }
+
+        #[test]
+        fn funnel_daily(rows in rows(funnel_daily_in), ctx in context()) {
+            let fields = ["account", "campaign", "date", "visits", "checkouts", "payments"];
+            check_validation(&rows, &ctx, &fields);
+        }
+
+        #[test]
+        fn campaign_daily(rows in rows(campaign_daily_in), ctx in context()) {
+            let fields = ["campaign", "date", "reached", "participants", "ugcPosts"];
+            check_validation(&rows, &ctx, &fields);
+        }
+
+        #[test]
+        fn staff_daily(rows in rows(staff_daily_in), ctx in context()) {
+            check_validation(&rows, &ctx, STAFF_DAILY_FIELDS);
+        }
+
+        #[test]
+        fn group_daily(rows in rows(group_daily_in), ctx in context()) {
+            check_validation(&rows, &ctx, GROUP_DAILY_FIELDS);
+        }
+
+        #[test]
+        fn orders(rows in rows(order_in), ctx in context()) {
+            let fields = [
+                "key",
+                "customer",
+                "paidAt",
+                "amount",
+                "refundedAmount",
+                "channel",
+                "campaign",
+                "account",
+            ];
+            check_validation(&rows, &ctx, &fields);
+        }
+
+        #[test]
+        fn spend(rows in rows(spend_in), ctx in context()) {
+            check_validation(&rows, &ctx, &["date", "amount", "channel", "campaign"]);
+        }
+    }
+}

@@ -1308,4 +1308,418 @@ mod tests {
             assert_eq!(source.as_str().parse::<WechatSource>().unwrap(), *source);
         }
     }
+
+    /// Property tests of [`map`]: arbitrary JSON (a recursive strategy whose object members are
+    /// mostly the names the mappings read) and random mutations of the real fixtures never make
+    /// it panic. Every payload either maps, deterministically, to rows of its source's kinds that
+    /// validation judges like any rows (see [`validate::properties`]), or is refused with the
+    /// error its shape calls for: the platform's error envelope, a malformed value at a path that
+    /// exists in the payload up to its last step, or a WeCom source without its member.
+    mod properties {
+        use proptest::prelude::*;
+        use serde_json::Number;
+
+        use super::super::super::validate::properties::{
+            ACCOUNT_DAILY_FIELDS, CONTENT_DAILY_FIELDS, CONTENT_FIELDS, GROUP_DAILY_FIELDS,
+            STAFF_DAILY_FIELDS, check_validation, context,
+        };
+        use super::*;
+
+        /// The member names the mappings read, so that random objects reach past the root.
+        const NAMES: &[&str] = &[
+            "errcode",
+            "errmsg",
+            "list",
+            "ref_date",
+            "msgid",
+            "title",
+            "details",
+            "stat_date",
+            "target_user",
+            "int_page_read_user",
+            "int_page_read_count",
+            "ori_page_read_count",
+            "share_user",
+            "share_count",
+            "add_to_fav_count",
+            "int_page_from_session_read_user",
+            "user_source",
+            "new_user",
+            "cancel_user",
+            "cumulate_user",
+            "behavior_data",
+            "stat_time",
+            "chat_cnt",
+            "message_cnt",
+            "reply_percentage",
+            "avg_reply_time",
+            "new_apply_cnt",
+            "new_contact_cnt",
+            "negative_feedback_cnt",
+            "items",
+            "data",
+            "chat_total",
+            "chat_has_msg",
+            "member_total",
+            "member_has_msg",
+            "new_member_cnt",
+            "msg_total",
+        ];
+
+        /// Strings the mappings parse (dates, almost-dates, ids) and arbitrary ones.
+        fn string() -> impl Strategy<Value = String> {
+            prop_oneof![
+                prop::sample::select(
+                    &[
+                        "2025-09-03",
+                        "2025-09-04",
+                        "2025-09-05",
+                        "2025-9-3",
+                        "20250903",
+                        "3300112233_1",
+                        "秋季新品预告",
+                        "ok",
+                        "",
+                    ][..]
+                )
+                .prop_map(str::to_owned),
+                "\\PC{0,8}",
+            ]
+        }
+
+        /// Numbers the mappings read: small counts, percentages, midnights of China Standard
+        /// Time (1756656000 is 2025-09-01 00:00 UTC+8) and other instants, negative, fractional,
+        /// large, any.
+        fn number() -> impl Strategy<Value = Value> {
+            prop_oneof![
+                (0_i64..3000).prop_map(Value::from),
+                (0_i64..30).prop_map(|day| Value::from(1_756_656_000 + day * 86_400)),
+                any::<i64>().prop_map(Value::from),
+                any::<u64>().prop_map(Value::from),
+                any::<f64>().prop_filter_map("finite", |f| Number::from_f64(f).map(Value::Number)),
+                (0.0..100.0_f64)
+                    .prop_filter_map("finite", |f| Number::from_f64(f).map(Value::Number)),
+            ]
+        }
+
+        fn json() -> impl Strategy<Value = Value> {
+            let leaf = prop_oneof![
+                Just(Value::Null),
+                any::<bool>().prop_map(Value::from),
+                number(),
+                string().prop_map(Value::from),
+            ];
+            leaf.prop_recursive(5, 96, 6, |inner| {
+                let name = prop_oneof![
+                    6 => prop::sample::select(NAMES).prop_map(str::to_owned),
+                    1 => "\\PC{0,6}",
+                ];
+                prop_oneof![
+                    prop::collection::vec(inner.clone(), 0..5).prop_map(Value::Array),
+                    prop::collection::vec((name, inner), 0..8)
+                        .prop_map(|members| Value::Object(members.into_iter().collect())),
+                ]
+            })
+        }
+
+        /// A payload: arbitrary JSON, an error envelope around it, or a list member of a
+        /// statistics response holding arbitrary elements.
+        fn payload() -> impl Strategy<Value = Value> {
+            let envelope = (number(), string(), json()).prop_map(|(code, message, rest)| {
+                let mut members = rest.as_object().cloned().unwrap_or_default();
+                members.insert("errcode".to_owned(), code);
+                members.insert("errmsg".to_owned(), Value::from(message));
+                Value::Object(members)
+            });
+            let list = (
+                prop::sample::select(&["list", "behavior_data", "items"][..]),
+                prop::collection::vec(json(), 0..4),
+            )
+                .prop_map(|(name, elements)| json!({ name: elements }));
+            prop_oneof![json(), envelope, list]
+        }
+
+        /// The success fixtures and the error envelopes, with their sources.
+        fn fixtures() -> Vec<(WechatSource, Value)> {
+            let mut all = every_fixture().to_vec();
+            all.push((
+                WechatSource::OaArticleTotal,
+                fixture!("error_datacube_45009.json"),
+            ));
+            all.push((
+                WechatSource::WecomUserBehavior,
+                fixture!("error_wecom_600018.json"),
+            ));
+            all
+        }
+
+        /// One step of a JSON path.
+        #[derive(Clone, Debug)]
+        enum Step {
+            Member(String),
+            Element(usize),
+        }
+
+        /// The paths of every value of `value`, in pre-order (the root first).
+        fn paths(value: &Value, at: &mut Vec<Step>, out: &mut Vec<Vec<Step>>) {
+            out.push(at.clone());
+            match value {
+                Value::Object(members) => {
+                    for (name, member) in members {
+                        at.push(Step::Member(name.clone()));
+                        paths(member, at, out);
+                        at.pop();
+                    }
+                }
+                Value::Array(elements) => {
+                    for (i, element) in elements.iter().enumerate() {
+                        at.push(Step::Element(i));
+                        paths(element, at, out);
+                        at.pop();
+                    }
+                }
+                _ => {}
+            }
+        }
+
+        fn get_mut<'v>(value: &'v mut Value, path: &[Step]) -> Option<&'v mut Value> {
+            path.iter().try_fold(value, |node, step| match step {
+                Step::Member(name) => node.get_mut(name.as_str()),
+                Step::Element(i) => node.get_mut(*i),
+            })
+        }
+
+        /// A change a platform or a proxy might make to one value of a payload.
+        #[derive(Clone, Debug)]
+        enum Mutation {
+            Replace(Value),
+            Remove,
+            Duplicate,
+            Negate,
+            AddHalf,
+            Milliseconds,
+            Stringify,
+        }
+
+        fn mutation() -> impl Strategy<Value = Mutation> {
+            prop_oneof![
+                2 => json().prop_map(Mutation::Replace),
+                2 => Just(Mutation::Remove),
+                1 => Just(Mutation::Duplicate),
+                1 => Just(Mutation::Negate),
+                1 => Just(Mutation::AddHalf),
+                1 => Just(Mutation::Milliseconds),
+                1 => Just(Mutation::Stringify),
+            ]
+        }
+
+        /// Applies `mutation` to the value of `payload` that `target` picks.
+        fn mutate(payload: &mut Value, target: prop::sample::Index, mutation: &Mutation) {
+            let mut all = Vec::new();
+            paths(payload, &mut Vec::new(), &mut all);
+            let path = target.get(&all).clone();
+            let Some((last, parent_path)) = path.split_last() else {
+                if let Mutation::Replace(value) = mutation {
+                    *payload = value.clone();
+                }
+                return;
+            };
+            match mutation {
+                Mutation::Remove | Mutation::Duplicate => {
+                    let remove = matches!(mutation, Mutation::Remove);
+                    match (get_mut(payload, parent_path), last) {
+                        (Some(Value::Object(members)), Step::Member(name)) if remove => {
+                            members.remove(name);
+                        }
+                        (Some(Value::Array(elements)), Step::Element(i)) if remove => {
+                            elements.remove(*i);
+                        }
+                        (Some(Value::Array(elements)), Step::Element(i)) => {
+                            let copy = elements[*i].clone();
+                            elements.insert(*i, copy);
+                        }
+                        _ => {}
+                    }
+                }
+                other => {
+                    let Some(node) = get_mut(payload, &path) else {
+                        return;
+                    };
+                    let as_f64 = node.as_f64();
+                    *node = match (other, as_f64) {
+                        (Mutation::Replace(value), _) => value.clone(),
+                        (Mutation::Negate, Some(n)) => json!(-n),
+                        (Mutation::AddHalf, Some(n)) => json!(n + 0.5),
+                        (Mutation::Milliseconds, Some(n)) => json!(n * 1000.0),
+                        (Mutation::Stringify, _) => Value::from(node.to_string()),
+                        _ => return,
+                    };
+                }
+            }
+        }
+
+        const STAFF: [Option<&str>; 3] = [Some("zhaoliu"), None, Some("  ")];
+
+        /// Checks every property of mapping `payload` as `source` with `staff`.
+        fn check_mapping(
+            source: WechatSource,
+            staff: Option<&str>,
+            payload: &Value,
+            ctx: &ValidationContext,
+        ) {
+            let result = map(source, ACCOUNT, staff, payload);
+            assert_eq!(
+                result,
+                map(source, ACCOUNT, staff, payload),
+                "deterministic"
+            );
+            if !source.needs_staff() {
+                assert_eq!(result, map(source, ACCOUNT, Some("other"), payload));
+            }
+            let errcode = payload.get("errcode").filter(|code| !code.is_null());
+            match result {
+                Ok(mapped) => {
+                    assert!(errcode.is_none_or(|code| code.as_i64() == Some(0)));
+                    mapped_rows(source, staff, &mapped, ctx);
+                }
+                Err(WechatError::PlatformError { errcode: code, .. }) => {
+                    assert_ne!(code, 0);
+                    assert_eq!(errcode.and_then(Value::as_i64), Some(code));
+                }
+                Err(WechatError::Malformed { path, message }) => {
+                    assert!(!message.is_empty());
+                    path_exists(payload, &path, message == "missing");
+                }
+                Err(WechatError::MissingStaff(named)) => {
+                    assert_eq!(named, source);
+                    assert!(source.needs_staff());
+                    assert!(staff.is_none_or(|staff| staff.trim().is_empty()));
+                    assert!(errcode.is_none_or(|code| code.as_i64() == Some(0)));
+                }
+            }
+        }
+
+        /// `$.a.b[2].c`: every step but the last resolves in `payload`; the last one too unless
+        /// the value is reported missing, in which case it is absent or null.
+        fn path_exists(payload: &Value, path: &str, missing: bool) {
+            let mut rest = path.strip_prefix('$').unwrap_or_else(|| panic!("{path}"));
+            let mut steps = Vec::new();
+            while !rest.is_empty() {
+                if let Some(after) = rest.strip_prefix('.') {
+                    let end = after.find(['.', '[']).unwrap_or(after.len());
+                    steps.push(Step::Member(after[..end].to_owned()));
+                    rest = &after[end..];
+                } else if let Some(after) = rest.strip_prefix('[') {
+                    let end = after.find(']').unwrap_or_else(|| panic!("{path}"));
+                    steps.push(Step::Element(after[..end].parse().unwrap()));
+                    rest = &after[end + 1..];
+                } else {
+                    panic!("{path} is no JSON path");
+                }
+            }
+            let mut node = Some(payload);
+            for (i, step) in steps.iter().enumerate() {
+                let parent = node.unwrap_or_else(|| panic!("{path}: step {i} does not exist"));
+                node = match step {
+                    Step::Member(name) => parent.get(name.as_str()),
+                    Step::Element(index) => parent.get(*index),
+                };
+            }
+            if missing {
+                assert!(node.is_none_or(Value::is_null), "{path} is not missing");
+            } else {
+                assert!(node.is_some(), "{path} does not exist");
+            }
+        }
+
+        /// Rows of the source's kinds only, of the account (and member), validated like any.
+        fn mapped_rows(
+            source: WechatSource,
+            staff: Option<&str>,
+            mapped: &Mapped,
+            ctx: &ValidationContext,
+        ) {
+            let account = Some(ACCOUNT.to_owned());
+            let member = staff.map(|s| s.trim().to_owned());
+            let kinds = [
+                !mapped.contents.is_empty(),
+                !mapped.content_daily.is_empty(),
+                !mapped.account_daily.is_empty(),
+                !mapped.staff_daily.is_empty(),
+                !mapped.group_daily.is_empty(),
+            ];
+            let allowed = match source {
+                WechatSource::OaUserSummary | WechatSource::OaUserCumulate => {
+                    [false, false, true, false, false]
+                }
+                WechatSource::OaArticleTotal | WechatSource::OaArticleSummary => {
+                    [true, true, false, false, false]
+                }
+                WechatSource::WecomUserBehavior => [false, false, false, true, false],
+                WechatSource::WecomGroupchatByDay => [false, false, false, false, true],
+            };
+            for (present, allowed) in kinds.iter().zip(allowed) {
+                assert!(!present || allowed, "{source}: {mapped:?}");
+            }
+
+            // Articles: each msgid once, and every fact's content among them.
+            let keys: Vec<&str> = mapped
+                .contents
+                .iter()
+                .filter_map(|c| c.key.as_deref())
+                .collect();
+            let mut unique = keys.clone();
+            unique.sort_unstable();
+            unique.dedup();
+            assert_eq!(unique.len(), keys.len());
+            for row in &mapped.content_daily {
+                assert!(keys.contains(&row.content.as_deref().unwrap_or_default()));
+            }
+            assert!(mapped.contents.iter().all(|c| c.account == account));
+            assert!(mapped.account_daily.iter().all(|r| r.account == account));
+            for row in &mapped.staff_daily {
+                assert_eq!((&row.account, &row.staff), (&account, &member));
+            }
+            for row in &mapped.group_daily {
+                assert_eq!((&row.account, &row.staff), (&account, &member));
+            }
+
+            check_validation(&mapped.contents, ctx, CONTENT_FIELDS);
+            check_validation(&mapped.content_daily, ctx, CONTENT_DAILY_FIELDS);
+            check_validation(&mapped.account_daily, ctx, ACCOUNT_DAILY_FIELDS);
+            check_validation(&mapped.staff_daily, ctx, STAFF_DAILY_FIELDS);
+            check_validation(&mapped.group_daily, ctx, GROUP_DAILY_FIELDS);
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(256))]
+
+            #[test]
+            fn arbitrary_json(payload in payload(), ctx in context()) {
+                for source in WechatSource::ALL {
+                    for staff in STAFF {
+                        check_mapping(*source, staff, &payload, &ctx);
+                    }
+                }
+            }
+
+            #[test]
+            fn mutated_fixtures(
+                fixture in any::<prop::sample::Index>(),
+                mutations in prop::collection::vec(
+                    (any::<prop::sample::Index>(), mutation()),
+                    1..4,
+                ),
+                ctx in context(),
+            ) {
+                let (source, mut payload) = fixture.get(&fixtures()).clone();
+                for (target, change) in &mutations {
+                    mutate(&mut payload, *target, change);
+                }
+                for staff in STAFF {
+                    check_mapping(source, staff, &payload, &ctx);
+                }
+            }
+        }
+    }
 }
