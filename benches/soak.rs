@@ -64,8 +64,9 @@ const DAYS: u64 = 366;
 /// Contents per block (content_daily keys) and campaigns per block (spend keys).
 const CONTENTS_PER_BLOCK: u64 = 20;
 const CAMPAIGNS_PER_BLOCK: u64 = 4;
-/// Orders share these customers across writers, so concurrent calls create the same customers.
-const SHARED_CUSTOMERS: u64 = 101;
+/// Order `k` of every writer is paid by customer `cust-{k / 10}`: writers advance at about the
+/// same pace, so concurrent calls create the same new customers.
+const ORDERS_PER_CUSTOMER: u64 = 10;
 /// Page size of the pollers (small, so the feed is paged).
 const POLL_PAGE: u32 = 100;
 /// Pause of a poller that has caught up, and of the admin task between evaluations.
@@ -390,7 +391,7 @@ fn row(fact: Fact, w: usize, k: u64, v: u32) -> Row {
             Row {
                 input: json!({
                     "key": key,
-                    "customer": format!("cust-{}", k % SHARED_CUSTOMERS),
+                    "customer": format!("cust-{}", k / ORDERS_PER_CUSTOMER),
                     "paidAt": paid.to_rfc3339(),
                     "amount": money(amount),
                     "refundedAmount": money(refunded),
@@ -665,10 +666,7 @@ async fn writer(
                 if act == Action::Garbled {
                     stats.fail(
                         "report mismatch",
-                        format!(
-                            "{:?} {fact:?}: a garbled request was answered {report}",
-                            act
-                        ),
+                        format!("writer {w} {fact:?}: a garbled request was answered {report}"),
                     );
                 }
                 let certain = plan.iter().all(|(k, _)| !ledger.uncertain.contains_key(k));
@@ -1336,6 +1334,12 @@ fn percentile(sorted: &[u64], p: f64) -> f64 {
     ms
 }
 
+/// Resets the peak resident memory of this process (Linux), so that each backend reports its own.
+fn reset_peak_memory() {
+    // "5" resets VmHWM to the current resident size (see proc(5), clear_refs).
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
 /// Peak resident memory of this process (`VmHWM`), in MiB, where Linux reports it.
 fn peak_memory_mib() -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
@@ -1463,6 +1467,7 @@ fn report(
 
 /// Runs the soak on `backend`; returns whether every check passed.
 async fn soak(backend: &Backend, args: &Args) -> Result<bool> {
+    reset_peak_memory();
     let (db, dropper) = fresh(backend).await?;
     let (workspace, issued) = wekpi_api::workspace::create(&db, "soak")
         .await
