@@ -18,28 +18,32 @@
 //! `WEKPI_BENCH_DATABASE_URL` or `WEKPI_TEST_DATABASE_URL` is set, and is reported as skipped
 //! otherwise.
 
+mod common;
+
 use std::collections::HashMap;
 use std::error::Error;
 use std::fmt::Write as _;
 use std::io::{BufWriter, Write as _};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{NaiveDate, Utc};
+use sea_orm::ConnectionTrait;
 use sea_orm::sqlx;
-use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use wekpi_api::auth::{self, Tenant};
-use wekpi_api::config::{DbConfig, Limits};
+use wekpi_api::config::Limits;
 use wekpi_api::ingest::file::{Format, Kind, LineError};
 use wekpi_api::ingest::import::{FileOptions, import_file};
 use wekpi_api::ingest::store;
 use wekpi_api::ingest::validate::{AccountIn, ContentIn};
 
-type Result<T, E = Box<dyn Error>> = std::result::Result<T, E>;
+use common::{Backend, FreshDb};
+
+type Result<T, E = Box<dyn Error + Send + Sync>> = std::result::Result<T, E>;
 
 const CONTENTS: usize = 2_000;
 const HTTP_ROWS_PER_CALL: usize = 10_000;
@@ -96,77 +100,28 @@ fn content_key(n: usize) -> String {
     format!("c{n:04}")
 }
 
-/// Where a path loads: a fresh database on one backend.
-#[derive(Clone)]
-enum Backend {
-    Sqlite,
-    Postgres { url: String },
-}
-
-impl Backend {
-    fn name(&self) -> &'static str {
-        match self {
-            Self::Sqlite => "sqlite",
-            Self::Postgres { .. } => "postgres",
-        }
-    }
-}
-
-/// A fresh, migrated database with a workspace, an account and the contents; removed on drop.
+/// A fresh, migrated database with a workspace, an account and the contents; `close` removes it.
 struct Fresh {
-    db: DatabaseConnection,
+    base: FreshDb,
     tenant: Tenant,
     key: String,
     /// Content ids by content number.
     content_ids: Vec<i64>,
-    cleanup: Cleanup,
-}
-
-enum Cleanup {
-    File(PathBuf),
-    Schema { admin_url: String, schema: String },
 }
 
 async fn fresh(backend: &Backend, n: usize) -> Result<Fresh> {
-    let name = format!("wekpi_bench_{}_{n}", std::process::id());
-    let (database_url, cleanup) = match backend {
-        Backend::Sqlite => {
-            let path = std::env::temp_dir().join(format!("{name}.db"));
-            remove_sqlite(&path);
-            (
-                format!("sqlite://{}?mode=rwc", path.display()),
-                Cleanup::File(path),
-            )
-        }
-        Backend::Postgres { url } => {
-            let admin = Database::connect(url.as_str()).await?;
-            admin
-                .execute_unprepared(&format!("CREATE SCHEMA {name}"))
-                .await?;
-            admin.close().await?;
-            let separator = if url.contains('?') { '&' } else { '?' };
-            (
-                format!("{url}{separator}options=-c%20search_path%3D{name}"),
-                Cleanup::Schema {
-                    admin_url: url.clone(),
-                    schema: name,
-                },
-            )
-        }
-    };
-    let config = DbConfig {
-        database_url,
-        db_max_connections: 10,
-        // COPY of a million rows is one statement.
-        statement_timeout: std::time::Duration::from_secs(3_600),
-        no_migrate: false,
-    };
-    let db = wekpi_api::db::connect(&config).await?;
-    wekpi_api::db::migrate(&db).await?;
-    let (_, issued) = wekpi_api::workspace::create(&db, "bench")
+    // COPY of a million rows is one statement.
+    let base = common::fresh(
+        backend,
+        &format!("wekpi_bench_{n}"),
+        Duration::from_secs(3_600),
+    )
+    .await?;
+    let db = &base.db;
+    let (_, issued) = wekpi_api::workspace::create(db, "bench")
         .await
         .map_err(|e| e.detail())?;
-    let tenant = auth::authenticate(&db, Some(&format!("Bearer {}", issued.secret)))
+    let tenant = auth::authenticate(db, Some(&format!("Bearer {}", issued.secret)))
         .await
         .map_err(|e| e.detail())?;
     let account = AccountIn {
@@ -186,8 +141,8 @@ async fn fresh(backend: &Backend, n: usize) -> Result<Fresh> {
         })
         .collect();
     for report in [
-        store::ingest(&db, &tenant, vec![account], true).await,
-        store::ingest(&db, &tenant, contents, true).await,
+        store::ingest(db, &tenant, vec![account], true).await,
+        store::ingest(db, &tenant, contents, true).await,
     ] {
         let report = report.map_err(|e| e.detail())?;
         if !report.rejected.is_empty() {
@@ -196,7 +151,7 @@ async fn fresh(backend: &Backend, n: usize) -> Result<Fresh> {
     }
     let keys: Vec<String> = (0..CONTENTS).map(content_key).collect();
     let ids: HashMap<String, i64> =
-        wekpi_api::directory::ids_for_keys::<entity::content::Entity, _>(&db, &tenant, &keys)
+        wekpi_api::directory::ids_for_keys::<entity::content::Entity, _>(db, &tenant, &keys)
             .await
             .map_err(|e| e.detail())?;
     let content_ids = keys
@@ -204,20 +159,20 @@ async fn fresh(backend: &Backend, n: usize) -> Result<Fresh> {
         .map(|k| ids.get(k).copied().ok_or("a seeded content is missing"))
         .collect::<Result<_, _>>()?;
     Ok(Fresh {
-        db,
+        base,
         tenant,
         key: issued.secret,
         content_ids,
-        cleanup,
     })
 }
 
 impl Fresh {
     async fn count(&self) -> Result<i64> {
         let row = self
+            .base
             .db
             .query_one_raw(sea_orm::Statement::from_string(
-                self.db.get_database_backend(),
+                self.base.db.get_database_backend(),
                 "SELECT COUNT(*) FROM content_daily",
             ))
             .await?
@@ -226,26 +181,7 @@ impl Fresh {
     }
 
     async fn close(self) -> Result<()> {
-        self.db.close().await?;
-        match self.cleanup {
-            Cleanup::File(path) => remove_sqlite(&path),
-            Cleanup::Schema { admin_url, schema } => {
-                let admin = Database::connect(admin_url.as_str()).await?;
-                admin
-                    .execute_unprepared(&format!("DROP SCHEMA {schema} CASCADE"))
-                    .await?;
-                admin.close().await?;
-            }
-        }
-        Ok(())
-    }
-}
-
-fn remove_sqlite(path: &Path) {
-    for suffix in ["", "-wal", "-shm"] {
-        let mut file = path.as_os_str().to_owned();
-        file.push(suffix);
-        let _ = std::fs::remove_file(file);
+        self.base.close().await
     }
 }
 
@@ -298,7 +234,7 @@ async fn via_import(backend: &Backend, rows: usize, csv: &Path) -> Result<Vec<Me
     ] {
         let started = Instant::now();
         let report = import_file(
-            &fresh.db,
+            &fresh.base.db,
             &fresh.tenant,
             Kind::ContentDaily,
             Format::Csv,
@@ -328,7 +264,7 @@ async fn via_import(backend: &Backend, rows: usize, csv: &Path) -> Result<Vec<Me
 /// Path 2: `recordContentDaily` over a real socket, 10,000 rows a call.
 async fn via_http(backend: &Backend, rows: usize, first: NaiveDate) -> Result<Measure> {
     let fresh = fresh(backend, 2).await?;
-    let state = wekpi_api::app::AppState::new(fresh.db.clone(), Limits::default())
+    let state = wekpi_api::app::AppState::new(fresh.base.db.clone(), Limits::default())
         .map_err(|e| e.to_string())?;
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("http://{}/graphql", listener.local_addr()?);
@@ -397,7 +333,7 @@ async fn via_bulk(backend: &Backend, rows: usize, first: NaiveDate) -> Result<Me
             let sql: Arc<str> =
                 format!("INSERT INTO content_daily ({columns}) VALUES ({placeholders})").into();
             let now = Utc::now();
-            let mut txn = fresh.db.get_sqlite_connection_pool().begin().await?;
+            let mut txn = fresh.base.db.get_sqlite_connection_pool().begin().await?;
             for i in 0..rows {
                 let f = fact(i, first);
                 // sqlx prepares the statement once per connection and reuses it.
@@ -415,7 +351,12 @@ async fn via_bulk(backend: &Backend, rows: usize, first: NaiveDate) -> Result<Me
         }
         Backend::Postgres { .. } => {
             let now = Utc::now().format("%Y-%m-%d %H:%M:%S%.6f+00").to_string();
-            let mut conn = fresh.db.get_postgres_connection_pool().acquire().await?;
+            let mut conn = fresh
+                .base
+                .db
+                .get_postgres_connection_pool()
+                .acquire()
+                .await?;
             let mut copy = conn
                 .copy_in_raw(&format!(
                     "COPY content_daily ({columns}) FROM STDIN (FORMAT csv)"
@@ -479,16 +420,7 @@ async fn run(rows: usize) -> Result<()> {
     );
     let csv = std::env::temp_dir().join(format!("wekpi_bench_{}.csv", std::process::id()));
     write_csv(&csv, rows, first)?;
-    let mut backends = vec![Backend::Sqlite];
-    let pg = ["WEKPI_BENCH_DATABASE_URL", "WEKPI_TEST_DATABASE_URL"]
-        .iter()
-        .find_map(|name| std::env::var(name).ok().filter(|v| !v.is_empty()));
-    match pg {
-        Some(url) => backends.push(Backend::Postgres { url }),
-        None => println!(
-            "postgres  skipped: set WEKPI_BENCH_DATABASE_URL or WEKPI_TEST_DATABASE_URL to run it"
-        ),
-    }
+    let backends = Backend::from_env();
     let result = async {
         for backend in &backends {
             for measure in via_import(backend, rows, &csv).await? {
@@ -497,7 +429,7 @@ async fn run(rows: usize) -> Result<()> {
             via_http(backend, rows, first).await?.print();
             via_bulk(backend, rows, first).await?.print();
         }
-        Ok::<_, Box<dyn Error>>(())
+        Ok::<_, Box<dyn Error + Send + Sync>>(())
     }
     .await;
     let _ = std::fs::remove_file(&csv);

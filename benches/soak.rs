@@ -34,22 +34,23 @@
 //! process's peak memory, and exits non-zero on any loss, duplicate, unexpected row, wrong value,
 //! report mismatch, missed or repeated event, or unexpected error.
 
+mod common;
+
 use std::collections::{BTreeMap, HashMap};
 use std::error::Error;
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use chrono::{NaiveDate, TimeDelta};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, Database, DatabaseConnection, EntityTrait, QueryFilter,
-};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
-use wekpi_api::config::{DbConfig, Limits};
+use wekpi_api::config::Limits;
+
+use common::Backend;
 
 type Result<T, E = Box<dyn Error + Send + Sync>> = std::result::Result<T, E>;
 
@@ -969,89 +970,6 @@ async fn poller(client: Client, keys: Arc<Keys>, drain: CancellationToken) -> (S
 // ---------------------------------------------------------------------------------------------
 // The database, the server, setup
 
-#[derive(Clone)]
-enum Backend {
-    Sqlite,
-    Postgres { url: String },
-}
-
-impl Backend {
-    fn name(&self) -> &'static str {
-        match self {
-            Self::Sqlite => "sqlite",
-            Self::Postgres { .. } => "postgres",
-        }
-    }
-}
-
-enum Cleanup {
-    File(PathBuf),
-    Schema { admin_url: String, schema: String },
-}
-
-fn remove_sqlite(path: &Path) {
-    for suffix in ["", "-wal", "-shm"] {
-        let mut file = path.as_os_str().to_owned();
-        file.push(suffix);
-        let _ = std::fs::remove_file(file);
-    }
-}
-
-/// A fresh, migrated database on `backend`.
-async fn fresh(backend: &Backend) -> Result<(DatabaseConnection, Cleanup)> {
-    let name = format!("wekpi_soak_{}", std::process::id());
-    let (database_url, cleanup) = match backend {
-        Backend::Sqlite => {
-            let path = std::env::temp_dir().join(format!("{name}.db"));
-            remove_sqlite(&path);
-            (
-                format!("sqlite://{}?mode=rwc", path.display()),
-                Cleanup::File(path),
-            )
-        }
-        Backend::Postgres { url } => {
-            let admin = Database::connect(url.as_str()).await?;
-            admin
-                .execute_unprepared(&format!("CREATE SCHEMA {name}"))
-                .await?;
-            admin.close().await?;
-            let separator = if url.contains('?') { '&' } else { '?' };
-            (
-                format!("{url}{separator}options=-c%20search_path%3D{name}"),
-                Cleanup::Schema {
-                    admin_url: url.clone(),
-                    schema: name,
-                },
-            )
-        }
-    };
-    // The server's defaults (pool of 10, 20 s statement timeout).
-    let config = DbConfig {
-        database_url,
-        db_max_connections: 10,
-        statement_timeout: std::time::Duration::from_secs(20),
-        no_migrate: false,
-    };
-    let db = wekpi_api::db::connect(&config).await?;
-    wekpi_api::db::migrate(&db).await?;
-    Ok((db, cleanup))
-}
-
-async fn cleanup(db: DatabaseConnection, cleanup: Cleanup) -> Result<()> {
-    db.close().await?;
-    match cleanup {
-        Cleanup::File(path) => remove_sqlite(&path),
-        Cleanup::Schema { admin_url, schema } => {
-            let admin = Database::connect(admin_url.as_str()).await?;
-            admin
-                .execute_unprepared(&format!("DROP SCHEMA {schema} CASCADE"))
-                .await?;
-            admin.close().await?;
-        }
-    }
-    Ok(())
-}
-
 /// Posts a setup request; any error aborts the soak.
 async fn setup_call(client: &Client, key: &str, query: &str, variables: Value) -> Result<Value> {
     let mut stats = Stats::default();
@@ -1468,7 +1386,9 @@ fn report(
 /// Runs the soak on `backend`; returns whether every check passed.
 async fn soak(backend: &Backend, args: &Args) -> Result<bool> {
     reset_peak_memory();
-    let (db, dropper) = fresh(backend).await?;
+    // The server's defaults (pool of 10, 20 s statement timeout).
+    let fresh = common::fresh(backend, "wekpi_soak", Duration::from_secs(20)).await?;
+    let db = fresh.db.clone();
     let (workspace, issued) = wekpi_api::workspace::create(&db, "soak")
         .await
         .map_err(|e| e.detail())?;
@@ -1569,22 +1489,13 @@ async fn soak(backend: &Backend, args: &Args) -> Result<bool> {
         heard: heard.iter().map(Vec::len).collect(),
     };
     report(backend.name(), args, &mut stats, elapsed, &checks, &feeds);
-    cleanup(db, dropper).await?;
+    fresh.close().await?;
     Ok(stats.failures.is_empty())
 }
 
 async fn run(args: Args) -> Result<bool> {
     wekpi_api::telemetry::init("pretty");
-    let mut backends = vec![Backend::Sqlite];
-    let pg = ["WEKPI_BENCH_DATABASE_URL", "WEKPI_TEST_DATABASE_URL"]
-        .iter()
-        .find_map(|name| std::env::var(name).ok().filter(|v| !v.is_empty()));
-    match pg {
-        Some(url) => backends.push(Backend::Postgres { url }),
-        None => println!(
-            "postgres skipped: set WEKPI_BENCH_DATABASE_URL or WEKPI_TEST_DATABASE_URL to run it"
-        ),
-    }
+    let backends = Backend::from_env();
     let mut ok = true;
     for backend in &backends {
         ok &= soak(backend, &args).await?;

@@ -257,7 +257,7 @@ impl Family {
 
 /// One signed column of a daily fact table inside a sum: `Σ(a − b + c)` is
 /// `[Add("a"), Sub("b"), Add("c")]`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Term {
     /// The column is added.
     Add(&'static str),

@@ -21,11 +21,10 @@ pub fn aggregates(key: KpiKey, out: &mut Vec<(Source, Agg)>) {
         }
     };
     match def.measure {
-        Measure::Sum(terms) => terms.iter().for_each(|t| push(Agg::Col(t.column()))),
+        Measure::Sum(terms) => push(terms_agg(terms)),
         Measure::Ratio { num, den } => {
-            num.iter()
-                .chain(den)
-                .for_each(|t| push(Agg::Col(t.column())));
+            push(terms_agg(num));
+            push(terms_agg(den));
         }
         Measure::Order(m) => push(order_agg(m)),
         Measure::SpendAmount => push(Agg::SpendAmount),
@@ -42,6 +41,14 @@ pub fn aggregates(key: KpiKey, out: &mut Vec<(Source, Agg)>) {
             aggregates(num, out);
             aggregates(den, out);
         }
+    }
+}
+
+/// The aggregate of a signed sum of columns: the column itself, or one SUM of the expression.
+fn terms_agg(terms: &'static [Term]) -> Agg {
+    match terms {
+        [Term::Add(column)] => Agg::Col(column),
+        _ => Agg::Terms(terms),
     }
 }
 
@@ -80,16 +87,6 @@ impl Evaluated {
     }
 }
 
-fn signed(terms: &[Term], sum: &impl Fn(Source, Agg) -> f64, source: Source) -> f64 {
-    terms
-        .iter()
-        .map(|t| match t {
-            Term::Add(c) => sum(source, Agg::Col(c)),
-            Term::Sub(c) => -sum(source, Agg::Col(c)),
-        })
-        .sum()
-}
-
 /// Evaluates `key` from `sum(source, agg)`, the Σ of each aggregate over one bucket and group
 /// (0 where there were no rows). `gross_margin` applies to LTV.
 pub fn evaluate(key: KpiKey, sum: &impl Fn(Source, Agg) -> f64, gross_margin: f64) -> Evaluated {
@@ -97,10 +94,9 @@ pub fn evaluate(key: KpiKey, sum: &impl Fn(Source, Agg) -> f64, gross_margin: f6
     let source_of = |agg: Agg| agg.source(def.family);
     let get = |agg: Agg| sum(source_of(agg), agg);
     match def.measure {
-        Measure::Sum(terms) => Evaluated::amount(signed(terms, sum, source_of(Agg::Col("")))),
+        Measure::Sum(terms) => Evaluated::amount(get(terms_agg(terms))),
         Measure::Ratio { num, den } => {
-            let source = source_of(Agg::Col(""));
-            Evaluated::quotient(signed(num, sum, source), signed(den, sum, source))
+            Evaluated::quotient(get(terms_agg(num)), get(terms_agg(den)))
         }
         Measure::Order(m) => {
             let agg = order_agg(m);
@@ -176,11 +172,27 @@ mod tests {
     #[test]
     fn unfollow_rate_uses_followers_at_start_of_day() {
         let src = Source::Daily(Family::AccountDaily);
-        // start = total − new + unfollows = 1000 − 50 + 20 = 970; rate = 20 / 970.
+        // start = total − new + unfollows, summed as one expression by the database.
+        let start = [
+            Term::Add("total_followers"),
+            Term::Sub("new_followers"),
+            Term::Add("unfollows"),
+        ];
+        let mut aggs = Vec::new();
+        aggregates(KpiKey::UnfollowRate, &mut aggs);
+        let terms = aggs
+            .iter()
+            .find_map(|(_, a)| match a {
+                Agg::Terms(t) => Some(*t),
+                _ => None,
+            })
+            .unwrap();
+        assert_eq!(terms, start);
+        assert!(aggs.contains(&(src, Agg::Col("unfollows"))), "{aggs:?}");
+        // 20 unfollows of 970 followers at the start of the day.
         let sums = table(vec![
             (src, Agg::Col("unfollows"), 20.0),
-            (src, Agg::Col("total_followers"), 1000.0),
-            (src, Agg::Col("new_followers"), 50.0),
+            (src, Agg::Terms(terms), 970.0),
         ]);
         let e = evaluate(KpiKey::UnfollowRate, &sums, 1.0);
         assert_eq!(e.denominator, Some(970.0));
@@ -194,8 +206,8 @@ mod tests {
         let sums = table(vec![
             (Source::Spend, Agg::SpendAmount, 100_000.0),
             (Source::Cohort, Agg::CohortSize, 4.0),
-            (Source::CohortLtv, Agg::LtvRevenue, 300_000.0),
-            (Source::CohortLtv, Agg::LtvCustomers, 4.0),
+            (Source::Cohort, Agg::LtvRevenue, 300_000.0),
+            (Source::Cohort, Agg::LtvCustomers, 4.0),
         ]);
         let cac = evaluate(KpiKey::Cac, &sums, 0.5);
         assert_eq!(

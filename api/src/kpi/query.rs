@@ -10,7 +10,7 @@ use chrono::NaiveDate;
 use sea_orm::Value;
 
 use super::buckets::{DateRange, Granularity};
-use super::catalog::{Dimension, Family};
+use super::catalog::{Dimension, Family, Term};
 
 /// The SQL dialect of the connection.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -28,10 +28,9 @@ pub enum Source {
     Orders,
     /// Marketing spend, by date.
     Spend,
-    /// Customers by their first paid order (cohort size, retention).
+    /// Customers by their first paid order (cohort size, retention), each with the revenue of
+    /// their orders inside the LTV horizon when LTV is asked.
     Cohort,
-    /// Cohort customers joined with their orders inside the LTV horizon.
-    CohortLtv,
 }
 
 /// One aggregate a statement returns.
@@ -39,6 +38,8 @@ pub enum Source {
 pub enum Agg {
     /// Σ of a count column of a daily fact table.
     Col(&'static str),
+    /// Σ of a signed sum of count columns (`a + b − c`), as one SUM.
+    Terms(&'static [Term]),
     /// Σ amount, in cents.
     Gmv,
     /// Σ (amount − refunded amount), in cents.
@@ -63,11 +64,12 @@ impl Agg {
     /// The source that computes it.
     pub fn source(self, family: Family) -> Source {
         match self {
-            Self::Col(_) => Source::Daily(family),
+            Self::Col(_) | Self::Terms(_) => Source::Daily(family),
             Self::Gmv | Self::Revenue | Self::OrderCount | Self::Buyers => Source::Orders,
             Self::SpendAmount => Source::Spend,
-            Self::CohortSize | Self::Retained(_) => Source::Cohort,
-            Self::LtvRevenue | Self::LtvCustomers => Source::CohortLtv,
+            Self::CohortSize | Self::Retained(_) | Self::LtvRevenue | Self::LtvCustomers => {
+                Source::Cohort
+            }
         }
     }
 
@@ -270,27 +272,34 @@ fn month_start_plus(dialect: Dialect, date: &str, months: i64) -> String {
     }
 }
 
-/// The bucket key expression of a date: the calendar bucket's first day as `YYYY-MM-DD`.
-fn calendar_bucket(dialect: Dialect, g: Granularity, date: &str) -> String {
+/// The bucket key expression of a date, the calendar bucket's first day as `YYYY-MM-DD`, and
+/// what to group by (`None`: the key itself). PostgreSQL groups by the date or its truncation
+/// and formats each group once, not each row.
+fn calendar_bucket(dialect: Dialect, g: Granularity, date: &str) -> (String, Option<String>) {
     match (dialect, g) {
-        (_, Granularity::Total) => "'total'".to_string(),
-        (Dialect::Sqlite, Granularity::Day) => date.to_string(),
-        (Dialect::Sqlite, Granularity::Week) => format!("date({date}, 'weekday 0', '-6 days')"),
-        (Dialect::Sqlite, Granularity::Month) => format!("strftime('%Y-%m-01', {date})"),
-        (Dialect::Sqlite, Granularity::Quarter) => format!(
-            "printf('%s-%02d-01', strftime('%Y', {date}), \
-             ((CAST(strftime('%m', {date}) AS INTEGER) - 1) / 3) * 3 + 1)"
+        (_, Granularity::Total) => ("'total'".to_string(), None),
+        (Dialect::Sqlite, Granularity::Day) => (date.to_string(), None),
+        (Dialect::Sqlite, Granularity::Week) => {
+            (format!("date({date}, 'weekday 0', '-6 days')"), None)
+        }
+        (Dialect::Sqlite, Granularity::Month) => (format!("strftime('%Y-%m-01', {date})"), None),
+        (Dialect::Sqlite, Granularity::Quarter) => (
+            format!(
+                "printf('%s-%02d-01', strftime('%Y', {date}), \
+                 ((CAST(strftime('%m', {date}) AS INTEGER) - 1) / 3) * 3 + 1)"
+            ),
+            None,
         ),
-        (Dialect::Sqlite, Granularity::Year) => format!("strftime('%Y-01-01', {date})"),
-        (Dialect::Postgres, Granularity::Day) => format!("to_char({date}, 'YYYY-MM-DD')"),
+        (Dialect::Sqlite, Granularity::Year) => (format!("strftime('%Y-01-01', {date})"), None),
         (Dialect::Postgres, g) => {
-            let unit = match g {
-                Granularity::Week => "week",
-                Granularity::Month => "month",
-                Granularity::Quarter => "quarter",
-                _ => "year",
+            let key = match g {
+                Granularity::Week => format!("date_trunc('week', {date})"),
+                Granularity::Month => format!("date_trunc('month', {date})"),
+                Granularity::Quarter => format!("date_trunc('quarter', {date})"),
+                Granularity::Year => format!("date_trunc('year', {date})"),
+                _ => date.to_string(),
             };
-            format!("to_char(date_trunc('{unit}', {date}), 'YYYY-MM-DD')")
+            (format!("to_char({key}, 'YYYY-MM-DD')"), Some(key))
         }
     }
 }
@@ -300,6 +309,21 @@ fn aggregate(w: &mut Writer, agg: Agg, settings: Settings) -> String {
     let sum = |expr: &str| format!("CAST(SUM({expr}) AS DOUBLE PRECISION)");
     match agg {
         Agg::Col(column) => sum(&format!("f.{column}")),
+        Agg::Terms(terms) => {
+            let mut expr = String::new();
+            for (i, term) in terms.iter().enumerate() {
+                let (sign, column) = match term {
+                    Term::Add(c) => ("+", c),
+                    Term::Sub(c) => ("-", c),
+                };
+                if i > 0 || sign == "-" {
+                    expr.push_str(sign);
+                }
+                expr.push_str("f.");
+                expr.push_str(column);
+            }
+            sum(&expr)
+        }
         Agg::Gmv => sum("f.amount"),
         Agg::Revenue => sum("f.amount - f.refunded_amount"),
         Agg::OrderCount | Agg::CohortSize => "CAST(COUNT(*) AS DOUBLE PRECISION)".into(),
@@ -315,8 +339,8 @@ fn aggregate(w: &mut Writer, agg: Agg, settings: Settings) -> String {
                  AND r.paid_date < {to}) THEN 1 ELSE 0 END) AS DOUBLE PRECISION)"
             )
         }
-        Agg::LtvRevenue => sum("o.amount - o.refunded_amount"),
-        Agg::LtvCustomers => "CAST(COUNT(DISTINCT f.customer_id) AS DOUBLE PRECISION)".into(),
+        Agg::LtvRevenue => sum("f.ltv_revenue"),
+        Agg::LtvCustomers => "CAST(COUNT(*) AS DOUBLE PRECISION)".into(),
     }
 }
 
@@ -381,17 +405,29 @@ pub fn build(dialect: Dialect, settings: Settings, req: &Request<'_>) -> Stateme
             channel: Some("f.channel_id"),
             staff: None,
         },
-        Source::Cohort | Source::CohortLtv => {
+        Source::Cohort => {
             let fo = first_orders(&mut w, settings.workspace_id);
-            let from = if source == Source::CohortLtv {
+            let ltv = aggs
+                .iter()
+                .any(|a| matches!(a, Agg::LtvRevenue | Agg::LtvCustomers));
+            let from = if ltv {
+                // One row per cohort customer with the revenue of their orders inside the
+                // horizon. Their first order is always inside it, so the join keeps every
+                // cohort customer; the range is applied inside, before the orders are joined.
                 let horizon = add_months(
                     dialect,
                     "f.first_date",
                     i64::from(settings.ltv_horizon_months),
                 );
+                let ws = w.param(settings.workspace_id);
+                let (from, to) = (w.date(range.from()), w.date(range.to()));
                 format!(
-                    "{fo} f JOIN orders o ON o.customer_id = f.customer_id \
-                     AND o.paid_date < {horizon}"
+                    "(SELECT f.customer_id, f.first_date, f.channel_id, f.campaign_id, \
+                     SUM(o.amount - o.refunded_amount) AS ltv_revenue \
+                     FROM {fo} f JOIN orders o ON o.workspace_id = {ws} \
+                     AND o.customer_id = f.customer_id AND o.paid_date < {horizon} \
+                     WHERE f.first_date BETWEEN {from} AND {to} \
+                     GROUP BY f.customer_id, f.first_date, f.channel_id, f.campaign_id) f"
                 )
             } else {
                 format!("{fo} f")
@@ -409,7 +445,7 @@ pub fn build(dialect: Dialect, settings: Settings, req: &Request<'_>) -> Stateme
         }
     };
 
-    let bucket = match bucketing {
+    let (bucket, bucket_group) = match bucketing {
         Bucketing::Calendar(g) => calendar_bucket(dialect, *g, shape.date),
         Bucketing::Ranges(ranges) => {
             let mut case = String::from("CASE");
@@ -421,7 +457,7 @@ pub fn build(dialect: Dialect, settings: Settings, req: &Request<'_>) -> Stateme
                 ));
             }
             case.push_str(" END");
-            case
+            (case, None)
         }
     };
     let mut select = vec![format!("{bucket} AS bucket")];
@@ -436,7 +472,7 @@ pub fn build(dialect: Dialect, settings: Settings, req: &Request<'_>) -> Stateme
     }
 
     let mut conditions = Vec::new();
-    if !matches!(source, Source::Cohort | Source::CohortLtv) {
+    if source != Source::Cohort {
         conditions.push(format!(
             "f.workspace_id = {}",
             w.param(settings.workspace_id)
@@ -465,8 +501,13 @@ pub fn build(dialect: Dialect, settings: Settings, req: &Request<'_>) -> Stateme
         }
     }
 
-    // Grouping by output position keeps the bucket expression written once, on both dialects.
-    let positions: Vec<String> = (1..=group.len()).map(|p| p.to_string()).collect();
+    // Grouping by output position keeps each expression written once, on both dialects.
+    let positions: Vec<String> = (1..=group.len())
+        .map(|p| match (p, &bucket_group) {
+            (1, Some(key)) => key.clone(),
+            _ => p.to_string(),
+        })
+        .collect();
     let sql = format!(
         "SELECT {} FROM {} WHERE {} GROUP BY {}",
         select.join(", "),
@@ -566,7 +607,7 @@ mod tests {
              CAST(SUM(f.opens) AS DOUBLE PRECISION), CAST(SUM(f.deliveries) AS DOUBLE PRECISION) \
              FROM content_daily f JOIN content c ON c.id = f.content_id \
              WHERE f.workspace_id = $1 AND f.date BETWEEN CAST($2 AS DATE) AND CAST($3 AS DATE) \
-             GROUP BY 1, 2"
+             GROUP BY date_trunc('month', f.date), 2"
         );
         assert_eq!(st.values.len(), 3);
     }

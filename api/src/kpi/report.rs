@@ -217,6 +217,29 @@ impl Frame {
         }
     }
 
+    /// Moves the cells of period `p` into a frame of their own, as period 0.
+    fn take_period(&mut self, p: usize) -> Frame {
+        let mut out = Frame::default();
+        for (source, sums) in &mut self.sources {
+            let (moved, kept): (HashMap<_, _>, HashMap<_, _>) = std::mem::take(&mut sums.cells)
+                .into_iter()
+                .partition(|((period, _), _)| *period == p);
+            sums.cells = kept;
+            let cells = moved
+                .into_iter()
+                .map(|((_, group), v)| ((0, group), v))
+                .collect();
+            out.sources.insert(
+                *source,
+                SourceSums {
+                    aggs: sums.aggs.clone(),
+                    cells,
+                },
+            );
+        }
+        out
+    }
+
     /// Everything summed into period 0 and the empty group (for additive aggregates).
     fn collapsed(&self) -> Frame {
         let mut out = Frame::default();
@@ -260,6 +283,17 @@ impl Target {
         Self {
             range,
             bucketing: Bucketing::Calendar(g),
+            index,
+        }
+    }
+
+    /// The whole `range` as period 0 and the range `before` it (ending the day before it
+    /// starts) as period 1, in one statement.
+    fn adjacent(before: DateRange, range: DateRange) -> Self {
+        let index = HashMap::from([("0".to_string(), vec![1]), ("1".to_string(), vec![0])]);
+        Self {
+            range: DateRange::new(before.from(), range.to()).unwrap_or(range),
+            bucketing: Bucketing::Ranges(vec![before, range]),
             index,
         }
     }
@@ -477,24 +511,41 @@ pub async fn report<C: ConnectionTrait>(
         by_source,
     };
 
-    let current = engine
-        .load(&Target::calendar(req.range, g, &periods), &req.group_by)
-        .await?;
-    let previous = match req.compare_to {
-        None => None,
-        Some(cmp) => {
-            let ranges: Vec<DateRange> = periods
-                .iter()
-                .map(|p| match cmp {
-                    CompareTo::PreviousPeriod => buckets::previous_period(p, g),
-                    CompareTo::PreviousYear => buckets::previous_year(p.range()),
-                })
-                .collect();
-            let mut frame = Frame::default();
-            for target in Target::comparison(&ranges, g) {
-                frame.absorb(engine.load(&target, &req.group_by).await?);
-            }
-            Some(frame)
+    let ranges: Option<Vec<DateRange>> = req.compare_to.map(|cmp| {
+        periods
+            .iter()
+            .map(|p| match cmp {
+                CompareTo::PreviousPeriod => buckets::previous_period(p, g),
+                CompareTo::PreviousYear => buckets::previous_year(p.range()),
+            })
+            .collect()
+    });
+    let (current, previous) = match ranges.as_deref() {
+        // A TOTAL compared with the range just before it: one statement per source reads both.
+        Some([before])
+            if g == Granularity::Total && before.to().succ_opt() == Some(req.range.from()) =>
+        {
+            let mut both = engine
+                .load(&Target::adjacent(*before, req.range), &req.group_by)
+                .await?;
+            let previous = both.take_period(1);
+            (both, Some(previous))
+        }
+        _ => {
+            let current = engine
+                .load(&Target::calendar(req.range, g, &periods), &req.group_by)
+                .await?;
+            let previous = match &ranges {
+                None => None,
+                Some(ranges) => {
+                    let mut frame = Frame::default();
+                    for target in Target::comparison(ranges, g) {
+                        frame.absorb(engine.load(&target, &req.group_by).await?);
+                    }
+                    Some(frame)
+                }
+            };
+            (current, previous)
         }
     };
 
