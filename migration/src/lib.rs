@@ -8,6 +8,7 @@
 //! 5. `m20261122_000005_kpi_thresholds`: per-workspace KPI threshold overrides.
 //! 6. `m20261122_000006_alerting`: alert rules, alerts, events, webhooks and their outbox.
 //! 7. `m20261122_000007_webhook_failures`: `webhook_delivery.failed_at`.
+//! 8. `m20261122_000008_first_orders_index`: the index of each customer's orders by `paid_at`.
 //!
 //! The database enforces what it can (NOT NULL, CHECKs, foreign keys, natural keys) so no
 //! code path can store an inconsistent fact. Everything is built with the schema builder;
@@ -27,6 +28,7 @@ mod m20261122_000004_daily_facts;
 mod m20261122_000005_kpi_thresholds;
 mod m20261122_000006_alerting;
 mod m20261122_000007_webhook_failures;
+mod m20261122_000008_first_orders_index;
 
 /// All migrations of Wekpi, oldest first.
 pub struct Migrator;
@@ -42,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000005_kpi_thresholds::Migration),
             Box::new(m20261122_000006_alerting::Migration),
             Box::new(m20261122_000007_webhook_failures::Migration),
+            Box::new(m20261122_000008_first_orders_index::Migration),
         ]
     }
 }

@@ -161,6 +161,7 @@ async fn exercise(db: DatabaseConnection) {
             "m20261122_000005_kpi_thresholds",
             "m20261122_000006_alerting",
             "m20261122_000007_webhook_failures",
+            "m20261122_000008_first_orders_index",
         ]
     );
     assert!(

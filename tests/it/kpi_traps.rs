@@ -192,6 +192,39 @@ both_backends! {
         }
     }
 
+    async fn the_first_order_is_the_earliest_paid_then_the_first_stored(app: TestApp) {
+        let key = app.workspace("acme").await;
+        ingest(&app, &key, "upsertChannels", json!([
+            { "key": "qr", "name": "QR" }, { "key": "search", "name": "Search" },
+        ])).await;
+        ingest(&app, &key, "recordOrders", json!([
+            // gus: two orders paid at the same instant; the one stored first (qr) is his first.
+            { "key": "g1", "customer": "gus", "paidAt": "2026-03-02T12:00:00+08:00", "amount": "10.00", "channel": "qr" },
+            { "key": "g2", "customer": "gus", "paidAt": "2026-03-02T04:00:00Z", "amount": "20.00", "channel": "search" },
+            // hal: stored later but paid half a second earlier (search) is his first.
+            { "key": "h1", "customer": "hal", "paidAt": "2026-03-05T12:00:00.5+08:00", "amount": "30.00", "channel": "qr" },
+            { "key": "h2", "customer": "hal", "paidAt": "2026-03-05T12:00:00+08:00", "amount": "40.00", "channel": "search" },
+            // ida: stored later but paid on the previous day (qr) is her first.
+            { "key": "i1", "customer": "ida", "paidAt": "2026-03-09T09:00:00+08:00", "amount": "50.00", "channel": "search" },
+            { "key": "i2", "customer": "ida", "paidAt": "2026-03-08T23:00:00+08:00", "amount": "60.00", "channel": "qr" },
+        ])).await;
+        let kpis = ["NEW_CUSTOMERS", "LTV"];
+        let data = report(&app, &key, with(input(&kpis, "2026-03-01", "2026-03-31", "TOTAL"), json!({ "groupBy": ["CHANNEL"] }))).await;
+        let label = "2026-03-01..2026-03-31";
+        // qr acquired gus and ida, search acquired hal.
+        check(data.value(label, &["qr"], "NEW_CUSTOMERS"), amount(2.0, OK), "qr new");
+        check(data.value(label, &["search"], "NEW_CUSTOMERS"), amount(1.0, OK), "search new");
+        // LTV follows the customer, not the order's channel: qr (gus 10 + 20, ida 50 + 60) / 2
+        // = 70; search (hal 30 + 40) / 1 = 70.
+        check(data.value(label, &["qr"], "LTV"), ratio(140.0, 2.0, OK), "qr ltv");
+        check(data.value(label, &["search"], "LTV"), ratio(70.0, 1.0, OK), "search ltv");
+        // The cohorts matrix picks the same first orders: three customers in March.
+        let cohorts = app
+            .gql(Some(&key), "query { cohorts(input: { range: { from: \"2026-03-01\", to: \"2026-03-31\" }, months: 0 }) { cohorts { month size } } }", json!({}))
+            .await;
+        assert_eq!(cohorts["data"]["cohorts"]["cohorts"], json!([{ "month": "2026-03", "size": 3 }]), "{cohorts}");
+    }
+
     async fn an_order_is_dated_in_the_workspace_time_zone(app: TestApp) {
         let shanghai = app.workspace("shanghai").await;
         let utc = app.workspace("london").await;

@@ -239,14 +239,25 @@ fn daily_shape(family: Family, table: &str, join_content: bool) -> Shape {
 
 /// The SQL of the first paid order of every customer of the workspace: its business date and
 /// attribution. Ties on `paid_at` go to the order stored first.
+///
+/// PostgreSQL's `DISTINCT ON` reads the orders in the order of the index on
+/// `(workspace_id, customer_id, paid_at, id)`. SQLite takes the other columns of a group from
+/// the row of its one `MIN()` (documented "bare column" behaviour); the key orders by `paid_at`
+/// (stored as RFC 3339 text in UTC, which sorts like the instant) and then by the zero-padded id.
 fn first_orders(w: &mut Writer, workspace_id: i64) -> String {
     let ws = w.param(workspace_id);
-    format!(
-        "(SELECT customer_id, paid_date AS first_date, channel_id, campaign_id FROM \
-         (SELECT customer_id, paid_date, channel_id, campaign_id, \
-         ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY paid_at, id) AS rn \
-         FROM orders WHERE workspace_id = {ws}) x WHERE rn = 1)"
-    )
+    match w.dialect {
+        Dialect::Postgres => format!(
+            "(SELECT DISTINCT ON (customer_id) customer_id, paid_date AS first_date, channel_id, \
+             campaign_id FROM orders WHERE workspace_id = {ws} \
+             ORDER BY customer_id, paid_at, id)"
+        ),
+        Dialect::Sqlite => format!(
+            "(SELECT customer_id, paid_date AS first_date, channel_id, campaign_id, \
+             MIN(paid_at || printf('%020d', id)) AS first_key FROM orders \
+             WHERE workspace_id = {ws} GROUP BY customer_id)"
+        ),
+    }
 }
 
 /// `date + months` calendar months, clamped to the end of the month (2026-01-31 + 1 month is

@@ -392,11 +392,13 @@ struct Engine<'a, C> {
 }
 
 impl<C: ConnectionTrait> Engine<'_, C> {
+    /// Runs the statement of every source for `target`. The statements are independent and
+    /// run at once, each on a pool connection of its own (inside a transaction, one after the
+    /// other); all of them are awaited, so a failing one never abandons another mid-statement.
     async fn load(&self, target: &Target, dims: &[Dimension]) -> ApiResult<Frame> {
         let dialect = store::dialect(self.db);
         let types: Vec<_> = dims.iter().map(|d| query::dim_type(*d)).collect();
-        let mut frame = Frame::default();
-        for (source, aggs) in &self.by_source {
+        let runs = self.by_source.iter().map(|(source, aggs)| {
             let req = query::Request {
                 source: *source,
                 aggs,
@@ -406,12 +408,19 @@ impl<C: ConnectionTrait> Engine<'_, C> {
                 filters: &self.filters,
             };
             let statement = query::build(dialect, self.settings, &req);
-            let rows = store::run(self.db, statement, &types, aggs.len()).await?;
+            let types = &types;
+            async move {
+                let rows = store::run(self.db, statement, types, aggs.len()).await;
+                (*source, aggs, rows)
+            }
+        });
+        let mut frame = Frame::default();
+        for (source, aggs, rows) in futures::future::join_all(runs).await {
             let mut sums = SourceSums {
                 aggs: aggs.clone(),
                 cells: HashMap::new(),
             };
-            for row in rows {
+            for row in rows? {
                 let Some(periods) = target.index.get(&row.bucket) else {
                     continue;
                 };
@@ -419,7 +428,7 @@ impl<C: ConnectionTrait> Engine<'_, C> {
                     sums.cells.insert((*p, row.group.clone()), row.sums.clone());
                 }
             }
-            frame.sources.insert(*source, sums);
+            frame.sources.insert(source, sums);
         }
         Ok(frame)
     }
