@@ -461,13 +461,9 @@ fn parse_rows() -> Result<usize> {
     Ok(rows)
 }
 
-fn main() -> Result<()> {
-    // reqwest is built without a default TLS provider (the webhook worker brings its own); the
-    // client here talks plain HTTP on loopback but still needs one installed to be built.
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let rows = parse_rows()?;
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?
-        .block_on(run(rows))
+fn main() -> std::process::ExitCode {
+    common::main("ingest", "failed", async {
+        run(parse_rows()?).await?;
+        Ok(true)
+    })
 }

@@ -39,6 +39,7 @@ use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use wekpi_api::config::Limits;
+use wekpi_api::kpi::catalog::Family;
 
 use common::Backend;
 
@@ -167,8 +168,9 @@ fn publish_day(i: u64) -> u64 {
     (i / ACCOUNTS) % PUBLISH_DAYS
 }
 
-/// The counts of content `i` on day `k` of its life, in [`CONTENT_DAILY_COLUMNS`] order after
-/// the keys; they keep every CHECK (readers, completions ≤ reads; sharers ≤ shares).
+/// The counts of content `i` on day `k` of its life: deliveries, opens, reads, readers,
+/// completions, shares, sharers, favorites, likes, comments, clicks (the catalog's order); they
+/// keep every CHECK (readers, completions ≤ reads; sharers ≤ shares).
 fn content_counts(i: u64, k: u64) -> [u64; 11] {
     let h = mix(i, k);
     let deliveries = (2_000 + h % 8_000) * 10 / (10 + k);
@@ -190,23 +192,21 @@ fn content_counts(i: u64, k: u64) -> [u64; 11] {
     ]
 }
 
-const CONTENT_DAILY_COLUMNS: [&str; 15] = [
-    "workspace_id",
-    "content_id",
-    "date",
-    "deliveries",
-    "opens",
-    "reads",
-    "readers",
-    "completions",
-    "shares",
-    "sharers",
-    "favorites",
-    "likes",
-    "comments",
-    "clicks",
-    "updated_at",
-];
+/// The columns a `content_daily` row is loaded with: keys, the catalog's count columns (in
+/// the order of [`content_counts`]), `updated_at`.
+fn content_daily_columns() -> Result<Vec<&'static str>> {
+    let counts = Family::ContentDaily
+        .daily_fact()
+        .map_or(&[][..], |fact| fact.columns);
+    if counts.len() != content_counts(0, 0).len() {
+        return Err(format!("content_daily has the count columns {counts:?}").into());
+    }
+    Ok(["workspace_id", "content_id", "date"]
+        .into_iter()
+        .chain(counts.iter().copied())
+        .chain(["updated_at"])
+        .collect())
+}
 
 /// One order of customer `c`.
 struct Order {
@@ -464,7 +464,7 @@ async fn load(db: &DatabaseConnection, ws: i64, sizes: Sizes) -> Result<Vec<(&'s
     let n = bulk(
         db,
         "content_daily",
-        &CONTENT_DAILY_COLUMNS,
+        &content_daily_columns()?,
         (0..sizes.contents).flat_map(|i| {
             let content_ids = &content_ids;
             (0..LIFETIME).map(move |k| {
@@ -1145,24 +1145,9 @@ async fn run(args: Args) -> Result<bool> {
 }
 
 fn main() -> std::process::ExitCode {
-    // reqwest is built without a default TLS provider (the webhook worker brings its own); the
-    // client here talks plain HTTP on loopback but still needs one installed to be built.
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let outcome = parse_args().and_then(|args| {
-        tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()?
-            .block_on(run(args))
-    });
-    match outcome {
-        Ok(true) => std::process::ExitCode::SUCCESS,
-        Ok(false) => {
-            eprintln!("kpi: the API's values differ from the SQL's (see above)");
-            std::process::ExitCode::FAILURE
-        }
-        Err(e) => {
-            eprintln!("kpi: {e}");
-            std::process::ExitCode::FAILURE
-        }
-    }
+    common::main(
+        "kpi",
+        "the API's values differ from the SQL's (see above)",
+        async { run(parse_args()?).await },
+    )
 }

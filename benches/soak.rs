@@ -1504,24 +1504,7 @@ async fn run(args: Args) -> Result<bool> {
 }
 
 fn main() -> std::process::ExitCode {
-    // reqwest is built without a default TLS provider (the webhook worker brings its own); the
-    // client here talks plain HTTP on loopback but still needs one installed to be built.
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let outcome = parse_args().and_then(|args| {
-        tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()?
-            .block_on(run(args))
-    });
-    match outcome {
-        Ok(true) => std::process::ExitCode::SUCCESS,
-        Ok(false) => {
-            eprintln!("soak: checks failed (see above)");
-            std::process::ExitCode::FAILURE
-        }
-        Err(e) => {
-            eprintln!("soak: {e}");
-            std::process::ExitCode::FAILURE
-        }
-    }
+    common::main("soak", "checks failed (see above)", async {
+        run(parse_args()?).await
+    })
 }

@@ -1,15 +1,41 @@
-//! What the benchmarks share: the backends they run on and a fresh, migrated database on each,
+//! What the benchmarks share: their `main`, the backends they run on and a fresh, migrated
+//! database on each,
 //! removed afterwards (SQLite: a temporary file with the server's settings; PostgreSQL: a fresh
 //! schema in the database of `WEKPI_BENCH_DATABASE_URL` or `WEKPI_TEST_DATABASE_URL`).
 
 use std::error::Error;
 use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 use std::time::Duration;
 
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 use wekpi_api::config::DbConfig;
 
 type Result<T, E = Box<dyn Error + Send + Sync>> = std::result::Result<T, E>;
+
+/// Runs a benchmark on a multi-threaded runtime: exit code 0 when it returns `true`; 1 with
+/// `failed` when it returns `false`, or with the error.
+pub fn main(name: &str, failed: &str, bench: impl Future<Output = Result<bool>>) -> ExitCode {
+    // reqwest is built without a default TLS provider (the webhook worker brings its own); the
+    // clients here talk plain HTTP on loopback but still need one installed to be built.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let outcome = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(Into::into)
+        .and_then(|runtime| runtime.block_on(bench));
+    match outcome {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => {
+            eprintln!("{name}: {failed}");
+            ExitCode::FAILURE
+        }
+        Err(e) => {
+            eprintln!("{name}: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
 
 /// Where a benchmark runs.
 #[derive(Clone)]
