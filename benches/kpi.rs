@@ -580,8 +580,6 @@ type Values = BTreeMap<(String, String), Vec<Option<f64>>>;
 struct Case {
     name: &'static str,
     input: Value,
-    /// Whether values are compared with the previous period.
-    compare: bool,
     sql: fn(DatabaseBackend) -> String,
     params: Vec<SqlValue>,
     values: fn(&[sea_orm::QueryResult]) -> Result<Values>,
@@ -861,7 +859,6 @@ fn cases(ws: i64) -> Vec<Case> {
             name: "(a) 6 content KPIs × DAY × ACCOUNT, 12 months",
             input: json!({ "kpis": CONTENT_KPIS, "range": range, "granularity": "DAY",
                            "groupBy": ["ACCOUNT"] }),
-            compare: false,
             sql: content_sql,
             params: year.clone(),
             values: content_values,
@@ -870,7 +867,6 @@ fn cases(ws: i64) -> Vec<Case> {
             name: "(b) CAC, LTV, LTV_CAC_RATIO × MONTH × CHANNEL",
             input: json!({ "kpis": ["CAC", "LTV", "LTV_CAC_RATIO"], "range": range,
                            "granularity": "MONTH", "groupBy": ["CHANNEL"] }),
-            compare: false,
             sql: acquisition_sql,
             params: year.clone(),
             values: acquisition_values,
@@ -879,7 +875,6 @@ fn cases(ws: i64) -> Vec<Case> {
             name: "(c) REPURCHASE_RATE_3M × MONTH",
             input: json!({ "kpis": ["REPURCHASE_RATE_3M"], "range": range,
                            "granularity": "MONTH" }),
-            compare: false,
             sql: repurchase_sql,
             params: year,
             values: repurchase_values,
@@ -889,7 +884,6 @@ fn cases(ws: i64) -> Vec<Case> {
             input: json!({ "kpis": TOTAL_KPIS,
                            "range": { "from": quarter_from.to_string(), "to": last.to_string() },
                            "granularity": "TOTAL", "compareTo": "PREVIOUS_PERIOD" }),
-            compare: true,
             sql: total_sql,
             params: vec![
                 ws.into(),
@@ -910,6 +904,7 @@ fn api_values(answer: &Value, case: &Case) -> Result<Values> {
         .as_array()
         .ok_or_else(|| format!("{}: no rows in {answer}", case.name))?;
     let granularity = case.input["granularity"].as_str().unwrap_or_default();
+    let compared = case.input.get("compareTo").is_some();
     let mut out = Values::new();
     for row in rows {
         let start = row["period"]["start"].as_str().unwrap_or_default();
@@ -925,7 +920,7 @@ fn api_values(answer: &Value, case: &Case) -> Result<Values> {
         let mut values = Vec::new();
         for v in row["values"].as_array().ok_or("a row without values")? {
             values.push(v["value"].as_f64());
-            if case.compare {
+            if compared {
                 values.push(v["previous"].as_f64());
             }
         }

@@ -218,9 +218,6 @@ pub fn cancel_on_signal(token: CancellationToken) -> std::io::Result<()> {
 pub async fn prepare(
     config: &Config,
 ) -> Result<AppState, Box<dyn std::error::Error + Send + Sync>> {
-    let db = crate::db::connect(&config.db).await?;
-    if !config.db.no_migrate {
-        crate::db::migrate(&db).await?;
-    }
+    let db = crate::db::open(&config.db).await?;
     Ok(AppState::new(db, config.limits.clone())?)
 }

@@ -11,7 +11,7 @@ use sea_orm::DatabaseConnection;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-use crate::auth::{self, Role, Tenant};
+use crate::auth::{self, Tenant};
 use crate::config::{Config, DbConfig};
 use crate::error::ApiError;
 use crate::ingest::file::{Format, Kind, LineError};
@@ -154,10 +154,7 @@ pub async fn run() -> CliResult {
         Command::Workspace {
             command: WorkspaceCommand::Create { name, db: cfg },
         } => {
-            let conn = db::connect(&cfg).await?;
-            if !cfg.no_migrate {
-                db::migrate(&conn).await?;
-            }
+            let conn = db::open(&cfg).await?;
             let (ws, key) = workspace::create(&conn, &name)
                 .await
                 .map_err(|e| e.detail())?;
@@ -182,10 +179,7 @@ pub async fn run() -> CliResult {
 
 /// Opens the database and authenticates the key exactly as the HTTP handler does.
 async fn open(load: &LoadArgs) -> Result<(DatabaseConnection, Tenant), String> {
-    let conn = db::connect(&load.db).await.map_err(|e| e.to_string())?;
-    if !load.db.no_migrate {
-        db::migrate(&conn).await.map_err(|e| e.to_string())?;
-    }
+    let conn = db::open(&load.db).await.map_err(|e| e.to_string())?;
     let header = format!("Bearer {}", load.key.trim());
     let tenant = auth::authenticate(&conn, Some(&header))
         .await
@@ -290,7 +284,6 @@ async fn import_wechat(
     let payload: serde_json::Value = serde_json::from_str(&text)
         .map_err(|e| format!("{} is not valid JSON: {e}", file.display()))?;
     let (conn, tenant) = open(load).await?;
-    tenant.require(Role::Write).map_err(|e| e.detail())?;
     let report = import::import_wechat(
         &conn,
         &tenant,

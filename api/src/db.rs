@@ -106,6 +106,19 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
     Migrator::up(db, None).await
 }
 
+/// Connects and, unless `no_migrate` is set, applies every pending migration: how every
+/// command that works on data opens the database.
+///
+/// # Errors
+/// Fails when the database cannot be reached or a migration fails.
+pub async fn open(cfg: &DbConfig) -> Result<DatabaseConnection, DbErr> {
+    let db = connect(cfg).await?;
+    if !cfg.no_migrate {
+        migrate(&db).await?;
+    }
+    Ok(db)
+}
+
 /// Longest time a readiness check waits for the database: a probe must get an answer quickly,
 /// and the pool would otherwise keep retrying an unreachable server until its acquire timeout.
 const READY_TIMEOUT: Duration = Duration::from_secs(3);

@@ -7,7 +7,9 @@
 //! them are deliberate breaches (see the module docs of `demo`).
 
 use chrono::{Datelike, NaiveDate, TimeDelta, Weekday};
+use entity::TimeWindow;
 
+use crate::alerts::evaluate::window_period;
 use crate::ingest::validate::CampaignKind;
 
 /// Follower and group series are walked from this date (or from the window start, if earlier),
@@ -58,28 +60,27 @@ impl Window {
         self.end + TimeDelta::days(1)
     }
 
-    /// First and last day of the last complete calendar month before [`Window::today`].
+    /// First and last day of the last complete calendar month before [`Window::today`]: the
+    /// period a monthly alert rule evaluates on that day.
     pub fn last_complete_month(&self) -> (NaiveDate, NaiveDate) {
-        let this_month = first_of_month(self.today());
-        let last = this_month - TimeDelta::days(1);
-        (first_of_month(last), last)
+        self.alert_period(TimeWindow::Month)
     }
 
-    /// Monday and Sunday of the last complete ISO week before [`Window::today`].
+    /// Monday and Sunday of the last complete ISO week before [`Window::today`]: the period a
+    /// weekly alert rule evaluates on that day.
     pub fn last_complete_week(&self) -> (NaiveDate, NaiveDate) {
-        let today = self.today();
-        let monday = today - TimeDelta::days(i64::from(today.weekday().num_days_from_monday()));
-        (monday - TimeDelta::days(7), monday - TimeDelta::days(1))
+        self.alert_period(TimeWindow::Week)
+    }
+
+    fn alert_period(&self, window: TimeWindow) -> (NaiveDate, NaiveDate) {
+        // `None` only at the edge of the calendar, which the demo's dates never reach.
+        window_period(window, self.today(), false).unwrap_or((self.start, self.end))
     }
 
     /// Whether `date` lies in the window.
     pub fn contains(&self, date: NaiveDate) -> bool {
         (self.start..=self.end).contains(&date)
     }
-}
-
-fn first_of_month(date: NaiveDate) -> NaiveDate {
-    date - TimeDelta::days(i64::from(date.day0()))
 }
 
 /// Slow, saturating growth of the business: 0.9 on 2024-01-01, 1.125 500 days later, at most

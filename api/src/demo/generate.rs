@@ -97,7 +97,7 @@ pub(super) fn count(value: i64) -> Option<f64> {
 
 /// Cents as a decimal amount with two places.
 pub(super) fn money(cents: i64) -> String {
-    format!("{}.{:02}", cents / 100, cents % 100)
+    entity::Money::from_cents(cents).to_string()
 }
 
 /// A date as `YYYYMMDD`, for keys.

@@ -98,9 +98,6 @@ pub fn workspace_name(scale: u32) -> String {
 /// Days the demo covers: more than a year, so that year-over-year comparisons have data.
 pub const DEFAULT_DAYS: u32 = 400;
 
-/// Rows per ingestion call, the API's limit.
-const CHUNK_ROWS: usize = 10_000;
-
 /// What loading one kind of rows did.
 #[derive(Debug, Clone)]
 pub struct KindReport {
@@ -180,7 +177,7 @@ impl Loader<'_> {
         let total = rows.len();
         let mut counts = Counts::default();
         while !rows.is_empty() {
-            let rest = rows.split_off(rows.len().min(CHUNK_ROWS));
+            let rest = rows.split_off(rows.len().min(crate::ingest::store::MAX_ROWS));
             let chunk = std::mem::replace(&mut rows, rest);
             let report = store::ingest(self.db, self.tenant, chunk, true).await?;
             if let Some(first) = report.rejected.first() {

@@ -9,7 +9,7 @@ use futures::{Stream, StreamExt};
 use super::directory::{ConnectionFields, IdCursor, decode_after};
 use super::kpi::{DimensionValue, Granularity, KpiFilter, Period};
 use super::scalars::Date;
-use super::{alert_service, db};
+use super::{alert_service, db, parse_id};
 use crate::alerts::{feed, rules, store};
 use crate::auth::{Role, RoleGuard, tenant};
 use crate::directory::PageArgs;
@@ -369,12 +369,6 @@ pub struct EvaluationSummary {
     pub rules_evaluated: u32,
     pub alerts_changed: u32,
     pub events_created: u32,
-}
-
-/// The numeric id of an `ID`; anything else is an id that does not exist.
-pub(super) fn parse_id(id: &ID, noun: &str) -> Result<i64, ApiError> {
-    id.parse::<i64>()
-        .map_err(|_| ApiError::NotFound(format!("no {noun} with id {}", id.as_str())))
 }
 
 #[derive(Default)]

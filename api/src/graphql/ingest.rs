@@ -14,8 +14,7 @@ use crate::auth::{Role, RoleGuard, tenant};
 use crate::ingest::store::{self, IngestReport as Report};
 use crate::ingest::validate;
 
-/// Largest number of rows one ingestion call accepts.
-pub const MAX_ROWS: usize = 10_000;
+pub use crate::ingest::store::MAX_ROWS;
 
 /// One rejected field of one input row.
 #[derive(SimpleObject)]

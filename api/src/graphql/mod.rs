@@ -110,3 +110,10 @@ fn db<'a>(ctx: &Context<'a>) -> Result<&'a DatabaseConnection, ApiError> {
     ctx.data::<DatabaseConnection>()
         .map_err(|_| ApiError::internal("schema built without a database"))
 }
+
+/// The numeric id of an `ID`; anything else is an id that does not exist (of a `noun`, for the
+/// message): another workspace's ids and malformed ones answer alike.
+fn parse_id(id: &async_graphql::ID, noun: &str) -> Result<i64, ApiError> {
+    id.parse::<i64>()
+        .map_err(|_| ApiError::NotFound(format!("no {noun} with id {}", id.as_str())))
+}

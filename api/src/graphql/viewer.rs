@@ -3,9 +3,8 @@
 use async_graphql::{Context, ID, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 
-use super::db;
+use super::{db, parse_id};
 use crate::auth::{self, Role, RoleGuard, tenant};
-use crate::error::ApiError;
 
 /// The caller's workspace and settings.
 #[derive(SimpleObject)]
@@ -60,12 +59,6 @@ pub struct CreatedApiKey {
     pub api_key: ApiKey,
     /// The key to send as `Authorization: Bearer <secret>`. It is not stored and cannot be shown again.
     pub secret: String,
-}
-
-fn parse_id(id: &ID) -> Result<i64, ApiError> {
-    // An id that is not ours behaves exactly like one that does not exist.
-    id.parse::<i64>()
-        .map_err(|_| ApiError::NotFound(format!("no API key with id {}", id.as_str())))
 }
 
 #[derive(Default)]
@@ -157,7 +150,7 @@ impl KeyMutation {
     /// Revokes a key of the caller's workspace; requests with it are refused from now on (ADMIN).
     #[graphql(guard = "RoleGuard(Role::Admin)")]
     async fn revoke_api_key(&self, ctx: &Context<'_>, id: ID) -> Result<ApiKey> {
-        let revoked = auth::revoke_key(db(ctx)?, tenant(ctx)?, parse_id(&id)?).await?;
+        let revoked = auth::revoke_key(db(ctx)?, tenant(ctx)?, parse_id(&id, "API key")?).await?;
         Ok(revoked.into())
     }
 }

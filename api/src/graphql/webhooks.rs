@@ -4,7 +4,7 @@ use async_graphql::{Context, ID, Object, Result};
 use chrono::{DateTime, Utc};
 use entity::webhook;
 
-use super::alerts::parse_id;
+use super::parse_id;
 use super::{alert_service, db};
 use crate::alerts::webhook as store;
 use crate::auth::{Role, RoleGuard, tenant};

@@ -18,7 +18,7 @@ use super::store::{self, IngestReport, Storable, finish, ingest_in};
 use super::upsert::Counts;
 use super::validate::{self, ContentIn, Validate};
 use super::wechat::{self, WechatError, WechatSource};
-use crate::auth::Tenant;
+use crate::auth::{Role, Tenant};
 use crate::directory;
 use crate::error::{ApiError, ApiResult};
 
@@ -38,8 +38,9 @@ impl From<WechatError> for ApiError {
 /// yields (contents, then daily facts).
 ///
 /// # Errors
-/// `BAD_USER_INPUT` for an error envelope (with the platform's code and message), a payload of
-/// the wrong shape or a missing `staff`; `INTERNAL` on database failure.
+/// `FORBIDDEN` for a key below WRITE; `BAD_USER_INPUT` for an error envelope (with the
+/// platform's code and message), a payload of the wrong shape or a missing `staff`; `INTERNAL`
+/// on database failure.
 pub async fn import_wechat(
     db: &DatabaseConnection,
     tenant: &Tenant,
@@ -49,6 +50,7 @@ pub async fn import_wechat(
     payload: &Value,
     atomic: bool,
 ) -> ApiResult<IngestReport> {
+    tenant.require(Role::Write)?;
     let mapped = wechat::map(source, account_key, staff, payload)?;
     let txn = crate::db::begin_write(db).await?;
     let mut report = IngestReport::default();
@@ -73,9 +75,6 @@ pub async fn import_wechat(
     finish(txn, report, atomic).await
 }
 
-/// Lines per chunk of a file import: as many rows as one API call takes.
-pub const CHUNK_LINES: usize = 10_000;
-
 /// How a file is loaded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FileOptions {
@@ -90,7 +89,7 @@ impl Default for FileOptions {
     fn default() -> Self {
         Self {
             atomic: true,
-            chunk_lines: CHUNK_LINES,
+            chunk_lines: store::MAX_ROWS,
         }
     }
 }

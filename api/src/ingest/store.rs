@@ -23,6 +23,10 @@ use crate::auth::Tenant;
 use crate::directory::{self, Scoped};
 use crate::error::{ApiError, ApiResult};
 
+/// Largest number of rows one ingestion call takes: the API's limit, and the chunk of file
+/// imports and demo loads.
+pub const MAX_ROWS: usize = 10_000;
+
 /// What one ingestion call did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct IngestReport {

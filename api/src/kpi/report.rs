@@ -632,7 +632,9 @@ pub async fn report<C: ConnectionTrait>(
 
     let totals = if req.totals {
         let additive = needed.iter().all(|(_, a)| a.additive());
-        let whole = if additive && req.group_by.is_empty() && g == Granularity::Total {
+        // One TOTAL period and no groups: the rows' frames are the totals' already.
+        let single = req.group_by.is_empty() && g == Granularity::Total;
+        let whole = if single {
             current
         } else if additive {
             current.collapsed()
@@ -647,6 +649,7 @@ pub async fn report<C: ConnectionTrait>(
         };
         let previous_total = match req.compare_to {
             None => None,
+            Some(_) if single => previous,
             Some(cmp) => {
                 let whole_period = buckets::periods(req.range, Granularity::Total);
                 let range = match (cmp, whole_period.first()) {
