@@ -918,13 +918,21 @@ fn api_values(answer: &Value, case: &Case) -> Result<Values> {
             .unwrap_or_default()
             .to_string();
         let mut values = Vec::new();
-        for v in row["values"].as_array().ok_or("a row without values")? {
+        let got = row["values"].as_array().ok_or("a row without values")?;
+        let asked = case.input["kpis"].as_array().ok_or("a case without kpis")?;
+        if got.len() != asked.len() || got.iter().zip(asked).any(|(v, k)| v["kpi"] != *k) {
+            return Err(format!("{}: values not in the order asked: {row}", case.name).into());
+        }
+        for v in got {
             values.push(v["value"].as_f64());
             if compared {
                 values.push(v["previous"].as_f64());
             }
         }
-        out.insert((period, group), values);
+        let key = (period, group);
+        if out.insert(key.clone(), values).is_some() {
+            return Err(format!("{}: the API answered {key:?} twice", case.name).into());
+        }
     }
     Ok(out)
 }
@@ -1009,18 +1017,22 @@ async fn measure(
             ))
             .await?;
         let sql = started.elapsed();
-        if run == 0 {
-            answer = serde_json::from_slice(&bytes)?;
-            if answer.get("errors").is_some() {
-                return Err(format!("{}: {answer}", case.name).into());
-            }
-        } else {
+        // Every answer is checked: a failed call must not pass for a fast one.
+        answer = serde_json::from_slice(&bytes)?;
+        if answer.get("errors").is_some() {
+            return Err(format!("{}: {answer}", case.name).into());
+        }
+        if run > 0 {
             api_times.push(api);
             sql_times.push(sql);
         }
     }
     let api = api_values(&answer, case)?;
     let sql = (case.values)(&rows)?;
+    let valued = |v: &Values| v.values().flatten().any(Option::is_some);
+    if !valued(&api) || !valued(&sql) {
+        return Err(format!("{}: nothing to compare (a side without a value)", case.name).into());
+    }
     Ok(Outcome {
         name: case.name,
         rows: api.len(),

@@ -484,7 +484,11 @@ async fn setup_twice_changes_nothing(app: &TestApp) {
     })
     .await
     .unwrap();
-    assert_eq!(printed.len(), 13, "one progress line per kind: {printed:?}");
+    assert_eq!(
+        printed.len(),
+        TABLES.len(),
+        "one progress line per kind, one kind per table: {printed:?}"
+    );
     assert!(
         first
             .reports

@@ -428,7 +428,7 @@ both_backends! {
         let quarters = report(&app, &key, input(&kpi, "2025-12-01", "2026-02-28", "QUARTER")).await;
         check(quarters.value("2025-Q4", &[], kpi[0]), ratio(1.0, 2.0, OK), "Q4");
         check(quarters.value("2026-Q1", &[], kpi[0]), ratio(2.0 + 1.0, 3.0 + 1.0, OK), "Q1");
-        // Two cohort months of three new customers each: ed and ben missing → 4 of 6.
+        // The three cohorts (2 + 3 + 1 customers) pooled: ed and ben missing → 4 of 6.
         let total = report(&app, &key, input(&kpi, "2025-12-01", "2026-02-28", "TOTAL")).await;
         check(total.total(kpi[0]), ratio(4.0, 6.0, OK), "pooled");
     }

@@ -187,8 +187,8 @@ both_backends! {
 
         // One alert evaluation through the API (the workspace's default rules).
         let evaluation = ok(post(&app.router, Some(&key), json!({ "query": "mutation { evaluateAlerts { eventsCreated } }" })).await);
-        assert!(evaluation["data"]["evaluateAlerts"]["eventsCreated"].is_number());
         let events = app.scalar("SELECT COUNT(*) FROM alert_event").await;
+        assert_eq!(evaluation["data"]["evaluateAlerts"]["eventsCreated"], json!(events), "{evaluation}");
         assert_eq!(get(&app.router, "/healthz").await.status, StatusCode::OK);
         assert_eq!(get(&app.router, "/no/such/page").await.status, StatusCode::NOT_FOUND);
 
