@@ -55,12 +55,7 @@ pub async fn find_or_create(
 /// Inserts a workspace with default settings and the default alert rules: the one place a
 /// workspace row is created.
 async fn insert<C: ConnectionTrait>(db: &C, name: &str) -> ApiResult<workspace::Model> {
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > 200 {
-        return Err(ApiError::bad_input(
-            "a workspace name must have 1 to 200 characters",
-        ));
-    }
+    let name = check_name(name)?;
     let ws = workspace::ActiveModel {
         name: Set(name.to_string()),
         timezone: Set("Asia/Shanghai".into()),
@@ -86,21 +81,30 @@ pub struct Settings {
     pub ltv_horizon_months: Option<i32>,
 }
 
-fn check_settings(s: &Settings) -> ApiResult<()> {
-    if let Some(name) = &s.name
-        && (name.trim().is_empty() || name.chars().count() > 200)
-    {
+/// A workspace name, trimmed: 1 to 200 characters.
+fn check_name(name: &str) -> ApiResult<&str> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 200 {
         return Err(ApiError::bad_input(
             "a workspace name must have 1 to 200 characters",
         ));
     }
-    if let Some(tz) = &s.timezone
-        && tz.parse::<chrono_tz::Tz>().is_err()
-    {
-        return Err(ApiError::bad_input(format!(
-            "`{tz}` is not an IANA time zone such as Asia/Shanghai"
-        )));
+    Ok(name)
+}
+
+/// Checks every given setting; returns the new time zone, parsed, when one is given.
+fn check_settings(s: &Settings) -> ApiResult<Option<chrono_tz::Tz>> {
+    if let Some(name) = &s.name {
+        check_name(name)?;
     }
+    let tz = match &s.timezone {
+        Some(tz) => Some(tz.parse::<chrono_tz::Tz>().map_err(|_| {
+            ApiError::bad_input(format!(
+                "`{tz}` is not an IANA time zone such as Asia/Shanghai"
+            ))
+        })?),
+        None => None,
+    };
     if let Some(c) = &s.currency
         && !(c.len() == 3 && c.chars().all(|ch| ch.is_ascii_uppercase()))
     {
@@ -120,7 +124,7 @@ fn check_settings(s: &Settings) -> ApiResult<()> {
             "ltvHorizonMonths must be between 1 and 120",
         ));
     }
-    Ok(())
+    Ok(tz)
 }
 
 /// Updates the caller's workspace settings. A new time zone moves every order to the business
@@ -133,12 +137,7 @@ pub async fn update_settings(
     tenant: &crate::auth::Tenant,
     settings: &Settings,
 ) -> ApiResult<workspace::Model> {
-    use entity::order;
-    use sea_orm::{
-        ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, sea_query::Expr,
-    };
-
-    check_settings(settings)?;
+    let new_tz = check_settings(settings)?;
     let txn = crate::db::begin_write(db).await?;
     let current = tenant.workspace().clone();
     let mut row: workspace::ActiveModel = current.clone().into();
@@ -154,46 +153,11 @@ pub async fn update_settings(
     if let Some(v) = settings.ltv_horizon_months {
         row.ltv_horizon_months = Set(v);
     }
-    if let Some(tz_name) = settings
-        .timezone
-        .as_ref()
-        .filter(|tz| **tz != current.timezone)
+    if let (Some(tz_name), Some(tz)) = (&settings.timezone, new_tz)
+        && *tz_name != current.timezone
     {
         row.timezone = Set(tz_name.clone());
-        let tz: chrono_tz::Tz = tz_name
-            .parse()
-            .map_err(|_| ApiError::bad_input("invalid time zone"))?;
-        let mut after = 0i64;
-        loop {
-            let page: Vec<(i64, chrono::DateTime<chrono::Utc>)> = order::Entity::find()
-                .select_only()
-                .column(order::Column::Id)
-                .column(order::Column::PaidAt)
-                .filter(order::Column::WorkspaceId.eq(current.id))
-                .filter(order::Column::Id.gt(after))
-                .order_by_asc(order::Column::Id)
-                .limit(5_000)
-                .into_tuple()
-                .all(&txn)
-                .await?;
-            let Some(&(last, _)) = page.last() else { break };
-            after = last;
-            let mut by_date: std::collections::BTreeMap<chrono::NaiveDate, Vec<i64>> =
-                std::collections::BTreeMap::new();
-            for (id, paid_at) in page {
-                by_date
-                    .entry(paid_at.with_timezone(&tz).date_naive())
-                    .or_default()
-                    .push(id);
-            }
-            for (date, ids) in by_date {
-                order::Entity::update_many()
-                    .col_expr(order::Column::PaidDate, Expr::value(date))
-                    .filter(order::Column::Id.is_in(ids))
-                    .exec(&txn)
-                    .await?;
-            }
-        }
+        crate::ingest::store::redate_orders(&txn, current.id, tz).await?;
     }
     let saved = row.update(&txn).await?;
     txn.commit().await?;

@@ -8,6 +8,8 @@
 //! The two halves are also public on their own — [`prepare_in`] (validate and resolve) and
 //! [`Prepared::write`] — for loads that span many calls in one transaction, such as a file
 //! (`import::import_file`), which keeps checking after its first bad chunk without writing.
+//! [`redate_orders`] recomputes the business dates of stored orders when a workspace changes
+//! its time zone.
 
 use std::collections::{HashMap, HashSet};
 
@@ -308,4 +310,52 @@ where
     }
     errors.sort_by_key(|e| e.index);
     Ok(Prepared { models, errors })
+}
+
+/// Moves every order of the workspace to the business date of its `paidAt` in `tz` (after its
+/// time zone changed), 5,000 orders at a time, one UPDATE per date.
+///
+/// # Errors
+/// `INTERNAL` on database failure.
+pub async fn redate_orders(
+    txn: &DatabaseTransaction,
+    workspace_id: i64,
+    tz: chrono_tz::Tz,
+) -> ApiResult<()> {
+    use entity::order;
+    use sea_orm::{ColumnTrait, QueryFilter, QueryOrder, QuerySelect, sea_query::Expr};
+
+    let mut after = 0i64;
+    loop {
+        let page: Vec<(i64, DateTime<Utc>)> = order::Entity::find()
+            .select_only()
+            .column(order::Column::Id)
+            .column(order::Column::PaidAt)
+            .filter(order::Column::WorkspaceId.eq(workspace_id))
+            .filter(order::Column::Id.gt(after))
+            .order_by_asc(order::Column::Id)
+            .limit(5_000)
+            .into_tuple()
+            .all(txn)
+            .await?;
+        let Some(&(last, _)) = page.last() else {
+            return Ok(());
+        };
+        after = last;
+        let mut by_date: std::collections::BTreeMap<chrono::NaiveDate, Vec<i64>> =
+            std::collections::BTreeMap::new();
+        for (id, paid_at) in page {
+            by_date
+                .entry(validate::business_date(paid_at, tz))
+                .or_default()
+                .push(id);
+        }
+        for (date, ids) in by_date {
+            order::Entity::update_many()
+                .col_expr(order::Column::PaidDate, Expr::value(date))
+                .filter(order::Column::Id.is_in(ids))
+                .exec(txn)
+                .await?;
+        }
+    }
 }

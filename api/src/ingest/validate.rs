@@ -243,15 +243,20 @@ impl ValidationContext {
     /// The context at instant `now` for a workspace in `tz`.
     pub fn at(now: DateTime<Utc>, tz: Tz) -> Self {
         Self {
-            today: now.with_timezone(&tz).date_naive(),
+            today: business_date(now, tz),
             tz,
         }
     }
 
     /// The business date of an instant: its calendar day in the workspace zone.
     pub fn business_date(&self, at: DateTime<Utc>) -> NaiveDate {
-        at.with_timezone(&self.tz).date_naive()
+        business_date(at, self.tz)
     }
+}
+
+/// The business date of an instant: its date in the workspace time zone `tz`.
+pub fn business_date(at: DateTime<Utc>, tz: chrono_tz::Tz) -> NaiveDate {
+    at.with_timezone(&tz).date_naive()
 }
 
 /// The outcome of validating one call's rows.
