@@ -614,8 +614,9 @@ impl RowCheck<'_> {
             );
             return None;
         }
-        // Normalizes -0.0, which would otherwise print as "-0".
-        Some(minutes.max(0.0))
+        // Normalizes -0.0, which would otherwise print as "-0" (`max(0.0)` may keep the sign
+        // of a zero; adding +0.0 never does).
+        Some(minutes + 0.0)
     }
 
     fn optional_money(&mut self, field: &str, value: Option<String>) -> Option<Option<Decimal>> {
